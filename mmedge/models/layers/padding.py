@@ -1,0 +1,31 @@
+"""Pad an NCHW tensor to a multiple of a size and crop it back."""
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ['pad_to_multiple', 'crop_to']
+
+
+def pad_to_multiple(x: torch.Tensor,
+                    multiple: int,
+                    value: float = 0.) -> Tuple[torch.Tensor, Tuple[int, int]]:
+    """Zero-pad H and W at the bottom / right up to multiples of ``multiple``.
+
+    Returns:
+        tuple: The padded tensor and the original ``(H, W)``.
+    """
+    h, w = x.shape[-2:]
+    pad_h = (multiple - h % multiple) % multiple
+    pad_w = (multiple - w % multiple) % multiple
+    if pad_h or pad_w:
+        x = F.pad(x, (0, pad_w, 0, pad_h), value=value)
+    return x, (h, w)
+
+
+def crop_to(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """Crop the bottom / right of an NCHW tensor to ``size`` (a no-op when it already fits)."""
+    h, w = size
+    if x.shape[-2] == h and x.shape[-1] == w:
+        return x
+    return x[..., :h, :w].contiguous()

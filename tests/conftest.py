@@ -1,0 +1,53 @@
+"""Shared fixtures: the reference directory, default-scope switching, environment guards."""
+import importlib.util
+import os
+import os.path as osp
+
+import pytest
+
+REFERENCE_ENV = 'MMEDGE_REFERENCE_DIR'
+
+
+def reference_dir():
+    """The authors' reference data (``../shared/reference``), or None when unavailable."""
+    path = os.environ.get(REFERENCE_ENV)
+    if path and osp.isdir(path):
+        return path
+    return None
+
+
+@pytest.fixture
+def ref_dir():
+    path = reference_dir()
+    if path is None:
+        pytest.skip(f'{REFERENCE_ENV} is not set (or not a directory): the '
+                    f'official reference fixtures are not available')
+    return path
+
+
+@pytest.fixture
+def facts(ref_dir):
+    import json
+    with open(osp.join(ref_dir, 'facts.json')) as f:
+        return json.load(f)
+
+
+def _have(pkg):
+    return importlib.util.find_spec(pkg) is not None
+
+
+needs_mmdet = pytest.mark.skipif(not _have('mmdet'), reason='mmdet missing')
+needs_mmseg = pytest.mark.skipif(not _have('mmseg'), reason='mmseg missing')
+needs_mmpretrain = pytest.mark.skipif(
+    not _have('mmpretrain'), reason='mmpretrain missing')
+
+
+@pytest.fixture
+def scope():
+    """``with scope('mmdet'): ...`` switches mmengine's DefaultScope and restores it."""
+    from mmengine.registry import DefaultScope
+
+    def _scope(name):
+        return DefaultScope.overwrite_default_scope(name)
+
+    return _scope
