@@ -1,0 +1,187 @@
+"""Parameters, FLOPs, latency, throughput and peak memory of a backbone or a model.
+
+One FLOP counter, named: fvcore's ``FlopCountAnalysis(...).total()`` (1 per multiply-add of
+conv / linear / matmul / einsum plus fvcore's norm handles), the counter the EdgeNeXt, EMO and
+RepNeXt authors use and the one ``reference/facts.json`` lists as "fvcore MACs".  When fvcore is not
+installed, ``torch.utils.flop_counter`` FLOPs / 2 (conv / matmul only) is reported under another name.
+"""
+import gc
+import os
+import statistics
+import time
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+
+__all__ = ['count_params', 'count_macs', 'measure_latency', 'benchmark_model',
+           'build_backbone', 'build_model_from_config', 'TensorForward']
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_macs(model: nn.Module, inputs: torch.Tensor):
+    """``(macs, counter_name)`` for one forward of ``inputs``."""
+    model.eval()
+    try:
+        from fvcore.nn import FlopCountAnalysis
+    except ImportError:
+        from torch.utils.flop_counter import FlopCounterMode
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(inputs)
+        return counter.get_total_flops() / 2, 'torch_flop_counter/2'
+    analysis = FlopCountAnalysis(model, inputs)
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        return float(analysis.total()), 'fvcore'
+
+
+@torch.no_grad()
+def measure_latency(model: nn.Module,
+                    inputs: torch.Tensor,
+                    runs: int = 20,
+                    warmup: int = 5) -> Dict[str, float]:
+    """Median / min / mean seconds of ``runs`` eval-mode forwards after ``warmup``."""
+    model.eval()
+    for _ in range(warmup):
+        model(inputs)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        model(inputs)
+        times.append(time.perf_counter() - t0)
+    return dict(
+        median=statistics.median(times), min=min(times),
+        mean=statistics.fmean(times))
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.
+
+
+@torch.no_grad()
+def peak_memory_mb(model: nn.Module, inputs: torch.Tensor) -> float:
+    """Peak memory (MB) of one forward: CUDA allocator peak, or on CPU the torch profiler's
+    largest live total of self-allocated tensor memory."""
+    model.eval()
+    if inputs.is_cuda:
+        torch.cuda.reset_peak_memory_stats()
+        model(inputs)
+        return torch.cuda.max_memory_allocated() / 2**20
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        model(inputs)
+    # walk the allocation events in time order and keep the largest running total
+    events = sorted(
+        (e for e in prof.events() if e.cpu_memory_usage != 0),
+        key=lambda e: e.time_range.start)
+    live = peak = 0
+    for e in events:
+        live += e.cpu_memory_usage
+        peak = max(peak, live)
+    return peak / 2**20
+
+
+def build_backbone(family: str, arch: str, **kwargs) -> nn.Module:
+    from mmedge.registry import MODELS
+    import mmedge.models  # noqa: F401
+    cls_name = {
+        'edgenext': 'EdgeNeXt', 'edgevit': 'EdgeViT', 'emo': 'EMO',
+        'efficientvit': 'EfficientViT', 'repnext': 'RepNeXt'
+    }.get(family.lower(), family)
+    cls = MODELS.get(cls_name)
+    if cls is None:
+        raise ValueError(f'unknown family {family!r}')
+    try:
+        return cls(arch=arch, **kwargs)
+    except ValueError:
+        # the paper's EfficientViT is a separate class
+        alt = MODELS.get(cls_name + 'Paper')
+        if alt is None:
+            raise
+        return alt(arch=arch, **kwargs)
+
+
+class TensorForward(nn.Module):
+    """A downstream model's backbone + neck + head forward on a plain tensor."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        out = self.model(x, mode='tensor')
+        if isinstance(out, torch.Tensor):
+            return (out, )
+        flat = []
+        for item in out:  # detectors return lists (per level) of tensors
+            if isinstance(item, (list, tuple)):
+                flat.extend(item)
+            else:
+                flat.append(item)
+        return tuple(flat)
+
+
+def build_model_from_config(path: str, checkpoint: Optional[str] = None):
+    """Build a config's model under its default scope (SyncBN reverted; pretrained init off).
+
+    Returns:
+        tuple: ``(TensorForward(model), model)``.
+    """
+    import copy
+    import importlib
+
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import DefaultScope
+    cfg = Config.fromfile(path)
+    scope = cfg.get('default_scope', 'mmengine')
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    model_cfg = copy.deepcopy(cfg.model)
+    if model_cfg.get('backbone', {}).get('init_cfg'):
+        model_cfg['backbone']['init_cfg'] = None
+    with DefaultScope.overwrite_default_scope(scope):
+        model = revert_sync_batchnorm(registry.build(model_cfg))
+    model.init_weights()
+    if checkpoint:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return TensorForward(model.eval()), model
+
+
+def benchmark_model(model: nn.Module,
+                    size: Sequence[int] = (224, 224),
+                    batch: int = 1,
+                    throughput_batch: int = 16,
+                    runs: int = 20,
+                    warmup: int = 5,
+                    threads: Optional[int] = None,
+                    device: str = 'cpu',
+                    flops: bool = True,
+                    memory: bool = True) -> dict:
+    """Everything the benchmark table reports for one model at one input size."""
+    if threads:
+        torch.set_num_threads(threads)
+    model = model.to(device).eval()
+    h, w = size
+    x = torch.randn(batch, 3, h, w, device=device)
+    result = dict(params=count_params(model), size=f'{h}x{w}',
+                  threads=torch.get_num_threads(), device=device)
+    if flops:
+        macs, counter = count_macs(model, torch.randn(1, 3, h, w,
+                                                      device=device))
+        result.update(gmacs=macs / 1e9, flop_counter=counter)
+    lat = measure_latency(model, x, runs=runs, warmup=warmup)
+    result.update(latency_ms=lat['median'] * 1e3, latency_min_ms=lat['min'] * 1e3)
+    if throughput_batch:
+        xb = torch.randn(throughput_batch, 3, h, w, device=device)
+        t = measure_latency(model, xb, runs=max(3, runs // 4), warmup=2)
+        result['throughput_img_s'] = throughput_batch / t['median']
+    if memory:
+        result['peak_mem_mb'] = peak_memory_mb(model, x)
+    gc.collect()
+    return result

@@ -1,0 +1,132 @@
+"""Params, FLOPs (fvcore MACs), CPU latency, throughput and peak memory, as a table and JSON.
+
+    # backbone variants (FAMILY:ARCH, or 'all' for every official variant)
+    python tools/analysis_tools/benchmark.py edgenext:small repnext:m3 --size 224 512 --deploy both
+    python tools/analysis_tools/benchmark.py all --size 224 512 --out work_dirs/benchmark.json
+    # a whole detector / segmentor / classifier config (tensor-mode forward)
+    python tools/analysis_tools/benchmark.py --config configs/ssdlite_edgenext_s_coco.py --size 320
+
+Latency: median of --runs eval-mode forwards at batch 1 after --warmup, with --threads fixed.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+from mmedge.utils.benchmark import (benchmark_model, build_backbone,  # noqa: E402
+                                    build_model_from_config)
+
+ALL = {
+    'edgenext': ['xx_small', 'x_small', 'small', 'base', 'xx_small_bn_hs',
+                 'x_small_bn_hs', 'small_bn_hs'],
+    'edgevit': ['xxs', 'xs', 's'],
+    'emo': ['1m', '2m', '5m', '6m'],
+    'efficientvit': ['b0', 'b1', 'b2', 'b3', 'base', 'base_w1.2'],
+    'repnext': ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'],
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('models', nargs='*', help="FAMILY:ARCH ... or 'all'")
+    p.add_argument('--config', help='benchmark a full model config instead')
+    p.add_argument('--size', type=int, nargs='+', default=[224])
+    p.add_argument('--runs', type=int, default=20)
+    p.add_argument('--warmup', type=int, default=5)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--throughput-batch', type=int, default=16)
+    p.add_argument('--deploy', choices=['no', 'yes', 'both'], default='both',
+                   help='measure the training form, the switch_to_deploy() form, or both')
+    p.add_argument('--no-flops', action='store_true')
+    p.add_argument('--no-memory', action='store_true')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--out', help='write the results as JSON here')
+    return p.parse_args(argv)
+
+
+def _entries(args):
+    if args.config:
+        yield osp.splitext(osp.basename(args.config))[0], None, None
+        return
+    models = args.models or ['all']
+    for item in models:
+        if item == 'all':
+            for fam, archs in ALL.items():
+                for arch in archs:
+                    yield f'{fam}:{arch}', fam, arch
+        else:
+            fam, _, arch = item.partition(':')
+            if not arch:
+                for a in ALL.get(fam, []):
+                    yield f'{fam}:{a}', fam, a
+            else:
+                yield item, fam, arch
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    forms = {'no': [False], 'yes': [True], 'both': [False, True]}[args.deploy]
+    rows = []
+    for name, fam, arch in _entries(args):
+        for deploy in forms:
+            if args.config:
+                model, inner = build_model_from_config(args.config)
+                if deploy:
+                    if not hasattr(inner.backbone, 'switch_to_deploy'):
+                        continue
+                    inner.backbone.switch_to_deploy()
+            else:
+                model = build_backbone(fam, arch)
+                model.init_weights()
+                if deploy:
+                    model.switch_to_deploy()
+            for size in args.size:
+                res = benchmark_model(
+                    model, (size, size), threads=args.threads,
+                    throughput_batch=args.throughput_batch, runs=args.runs,
+                    warmup=args.warmup, device=args.device,
+                    flops=not args.no_flops, memory=not args.no_memory)
+                res.update(model=name, form='deploy' if deploy else 'train')
+                rows.append(res)
+                print(_fmt_row(res), flush=True)
+    print()
+    print(markdown_table(rows))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(dict(torch=torch.__version__, rows=rows), f, indent=1)
+        print(f'\nwritten to {args.out}')
+    return rows
+
+
+def _fmt_row(r):
+    return (f"{r['model']:<26} {r['form']:<7} {r['size']:>8} "
+            f"params {r['params'] / 1e6:7.3f}M  "
+            + (f"{r['gmacs']:7.3f} GMACs  " if 'gmacs' in r else '')
+            + f"lat {r['latency_ms']:8.2f} ms  "
+            + (f"{r['throughput_img_s']:8.1f} img/s  "
+               if 'throughput_img_s' in r else '')
+            + (f"mem {r['peak_mem_mb']:7.1f} MB" if 'peak_mem_mb' in r else ''))
+
+
+def markdown_table(rows):
+    head = ('| model | form | input | params (M) | GMACs (fvcore) | latency b1 (ms) '
+            '| throughput (img/s) | peak mem (MB) |\n|---|---|---|---:|---:|---:|---:|---:|')
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['form']} | {r['size']} | {r['params'] / 1e6:.3f} | "
+            f"{r.get('gmacs', float('nan')):.3f} | {r['latency_ms']:.2f} | "
+            f"{r.get('throughput_img_s', float('nan')):.1f} | "
+            f"{r.get('peak_mem_mb', float('nan')):.1f} |")
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,66 @@
+"""Export a backbone (deploy form) or a detector / segmentor config to ONNX with dynamic H x W.
+
+    python tools/deployment/export_onnx.py edgenext:small work_dirs/edgenext_s.onnx --verify
+    python tools/deployment/export_onnx.py --config configs/deeplabv3_emo_1m_ade20k.py out.onnx
+
+Backbones are exported after ``switch_to_deploy()`` (pass --no-deploy to keep the training form);
+--verify runs onnxruntime on CPU, compares with PyTorch (max relative error) and times both.
+Configs export ``model(x, mode='tensor')`` (raw head outputs, the part mmdet / mmseg can export;
+NMS / resizing stay in the runtime).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmedge.utils.benchmark import (build_backbone,  # noqa: E402
+                                    build_model_from_config)
+from mmedge.utils.onnx_export import export_onnx, verify_onnx  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('model', nargs='?', help='FAMILY:ARCH (backbone)')
+    p.add_argument('out', help='output .onnx file')
+    p.add_argument('--config', help='export a whole model config instead')
+    p.add_argument('--checkpoint', help='weights to load (config mode)')
+    p.add_argument('--size', type=int, nargs=2, default=(224, 224))
+    p.add_argument('--opset', type=int, default=17)
+    p.add_argument('--no-deploy', action='store_true')
+    p.add_argument('--verify', action='store_true')
+    p.add_argument('--threads', type=int, default=1)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    if args.config:
+        model, inner = build_model_from_config(args.config, args.checkpoint)
+        if not args.no_deploy and hasattr(inner.backbone, 'switch_to_deploy'):
+            inner.backbone.switch_to_deploy()
+        name = args.config
+    else:
+        if not args.model:
+            raise SystemExit('give FAMILY:ARCH or --config CONFIG')
+        fam, _, arch = args.model.partition(':')
+        model = build_backbone(fam, arch)
+        model.init_weights()
+        if not args.no_deploy:
+            model.switch_to_deploy()
+        name = args.model
+    model.eval()
+    export_onnx(model, args.out, tuple(args.size), opset=args.opset)
+    print(f'exported {name} to {args.out}')
+    if args.verify:
+        res = verify_onnx(model, args.out, sizes=(tuple(args.size), (250, 330)),
+                          threads=args.threads)
+        print(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,34 @@
+"""Write a small learnable dataset in a real on-disk format (COCO, VOC, ADE20K, Cityscapes).
+
+    python tools/misc/generate_toy_data.py coco data/toy_coco [--num-train 48 --num-val 16]
+"""
+import argparse
+
+from mmedge.datasets import generate_toy_dataset
+from mmedge.datasets.toy import FORMATS
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('format', choices=FORMATS)
+    parser.add_argument('root', help='output folder (the config data_root)')
+    parser.add_argument('--num-train', type=int, default=48)
+    parser.add_argument('--num-val', type=int, default=16)
+    parser.add_argument('--size', type=int, nargs=2, default=(256, 256),
+                        metavar=('H', 'W'))
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--overwrite', action='store_true')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    info = generate_toy_dataset(args.root, args.format, args.num_train,
+                                args.num_val, tuple(args.size), args.seed,
+                                args.overwrite)
+    print(f'{info["format"]} toy dataset with classes {info["classes"]} '
+          f'in {info["root"]}')
+
+
+if __name__ == '__main__':
+    main()
