@@ -59,6 +59,12 @@ def test_train_resume_test(tmp_path):
     with open(osp.join(work, 'metrics.json')) as f:
         assert json.load(f)['coco/bbox_mAP'] == metrics['coco/bbox_mAP']
     assert len(list((tmp_path / 'vis').glob('*.jpg'))) == 2
+    # loss and metric curves of the run
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+    import plot_curves
+    out, losses, metrics = plot_curves.plot(work, str(tmp_path / 'curves.png'))
+    assert osp.getsize(out) > 1000
+    assert 'loss' in losses and 'coco/bbox_mAP' in metrics
 
 
 def test_missing_dataset_names_the_layout(tmp_path):
