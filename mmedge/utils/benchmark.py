@@ -22,6 +22,23 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def _sdpa_macs(inputs, outputs):
+    """fvcore handle: ``scaled_dot_product_attention`` as the two matmuls it replaces.
+
+    q (..., Lq, d), k (..., Lk, d), v (..., Lk, dv): q @ k^T costs Lq * Lk * d multiply-adds per
+    batch / head and attn @ v costs Lq * Lk * dv, exactly what fvcore counts for the explicit
+    matmuls of the authors' code.
+    """
+    from fvcore.nn.jit_handles import get_shape
+    q, k, v = (get_shape(inputs[i]) for i in range(3))
+    batch = 1
+    for dim in q[:-2]:
+        batch *= dim
+    lq, d = q[-2], q[-1]
+    lk, dv = k[-2], v[-1]
+    return batch * lq * lk * (d + dv)
+
+
 def count_macs(model: nn.Module, inputs: torch.Tensor):
     """``(macs, counter_name)`` for one forward of ``inputs``."""
     model.eval()
@@ -33,6 +50,7 @@ def count_macs(model: nn.Module, inputs: torch.Tensor):
             model(inputs)
         return counter.get_total_flops() / 2, 'torch_flop_counter/2'
     analysis = FlopCountAnalysis(model, inputs)
+    analysis.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     with torch.no_grad():

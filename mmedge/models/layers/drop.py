@@ -45,7 +45,10 @@ def drop_path_rates(depths: Sequence[int], rate: float) -> List[List[float]]:
     if not 0. <= rate < 1.:
         raise ValueError(f'drop_path_rate must be in [0, 1), got {rate}')
     total = sum(depths)
-    flat = torch.linspace(0, rate, total).tolist() if total else []
+    # device='cpu': the schedule is plain numbers, also when a model is built under
+    # ``with torch.device('meta')`` (cheap parameter counting).
+    flat = torch.linspace(0, rate, total,
+                          device='cpu').tolist() if total else []
     out, start = [], 0
     for d in depths:
         out.append(flat[start:start + d])

@@ -7,6 +7,11 @@ import torch.nn.functional as F
 __all__ = ['pad_to_multiple', 'crop_to']
 
 
+def _tracing() -> bool:
+    """Under tracing / ONNX export a shape-dependent branch would be frozen: always emit the op."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
 def pad_to_multiple(x: torch.Tensor,
                     multiple: int,
                     value: float = 0.) -> Tuple[torch.Tensor, Tuple[int, int]]:
@@ -18,7 +23,7 @@ def pad_to_multiple(x: torch.Tensor,
     h, w = x.shape[-2:]
     pad_h = (multiple - h % multiple) % multiple
     pad_w = (multiple - w % multiple) % multiple
-    if pad_h or pad_w:
+    if pad_h or pad_w or _tracing():
         x = F.pad(x, (0, pad_w, 0, pad_h), value=value)
     return x, (h, w)
 
@@ -26,6 +31,6 @@ def pad_to_multiple(x: torch.Tensor,
 def crop_to(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     """Crop the bottom / right of an NCHW tensor to ``size`` (a no-op when it already fits)."""
     h, w = size
-    if x.shape[-2] == h and x.shape[-1] == w:
+    if x.shape[-2] == h and x.shape[-1] == w and not _tracing():
         return x
     return x[..., :h, :w].contiguous()

@@ -1,0 +1,68 @@
+"""ONNX export with dynamic H x W matches PyTorch; the benchmark tool reports what it promises."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from mmedge.utils.benchmark import benchmark_model, build_backbone
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+SMALLEST = [('edgenext', 'xx_small'), ('edgevit', 'xxs'), ('emo', '1m'),
+            ('efficientvit', 'b0'), ('efficientvit', 'base'),
+            ('repnext', 'm0')]
+
+
+@pytest.mark.parametrize('family,arch', SMALLEST)
+def test_onnx_export_dynamic_sizes(tmp_path, family, arch):
+    pytest.importorskip('onnxruntime')
+    from mmedge.utils.onnx_export import export_onnx, verify_onnx
+    torch.manual_seed(0)
+    model = build_backbone(family, arch)
+    model.init_weights()
+    model.switch_to_deploy()
+    model.eval()
+    path = str(tmp_path / 'model.onnx')
+    export_onnx(model, path, (96, 128))
+    # sizes other than the exported one, odd ones included
+    res = verify_onnx(model, path, sizes=((160, 224), (67, 93)), runs=2)
+    assert res['max_rel_err'] < 1e-4, res
+
+
+def test_benchmark_row_and_cli(tmp_path):
+    model = build_backbone('repnext', 'm0')
+    model.init_weights()
+    row = benchmark_model(model, (64, 64), runs=2, warmup=1,
+                          throughput_batch=2, threads=1)
+    assert row['params'] == sum(p.numel() for p in model.parameters())
+    assert row['gmacs'] > 0 and row['latency_ms'] > 0
+    assert row['throughput_img_s'] > 0 and row['peak_mem_mb'] > 0
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+    import benchmark
+    out = str(tmp_path / 'bench.json')
+    rows = benchmark.main(['repnext:m0', '--size', '64', '--runs', '1',
+                           '--warmup', '0', '--throughput-batch', '0',
+                           '--no-memory', '--out', out])
+    assert [r['form'] for r in rows] == ['train', 'deploy']
+    assert rows[1]['params'] < rows[0]['params']  # fused
+    with open(out) as f:
+        assert len(json.load(f)['rows']) == 2
+
+
+@pytest.mark.parametrize('family,token,arch', [
+    ('edgenext', 'xxs', 'xx_small'), ('edgevit', 'xxs', 'xxs'),
+    ('emo', '1m', '1m'), ('repnext', 'm0', 'm0'), ('efficientvit', 'b0', 'b0')])
+def test_fvcore_macs_match_reference(facts, family, token, arch):
+    """Our counter on our classifier agrees with the reference fvcore MACs within 1 %."""
+    pytest.importorskip('fvcore')
+    pytest.importorskip('mmpretrain')
+    from mmedge.utils.benchmark import build_model_from_config, count_macs
+    ref = facts['families'][family]['variants'][arch]['flops']['224'][
+        'fvcore_total']
+    model, _ = build_model_from_config(
+        osp.join(ROOT, 'configs', f'cls_{family}_{token}_in1k.py'))
+    macs, counter = count_macs(model, torch.randn(1, 3, 224, 224))
+    assert counter == 'fvcore'
+    assert abs(macs - ref) <= 0.01 * ref, (macs, ref)
