@@ -113,6 +113,29 @@ def _is_remote(path: str) -> bool:
     return '://' in path
 
 
+def _best_candidate(sd, own, converter):
+    """The reading of ``sd`` that fits the model best: as is, or converted from the authors'
+    layout (backbone only, or with the classification extras such as a final norm, which the
+    converters map under ``backbone.`` when ``keep_head=True``)."""
+    candidates = [sd]
+    if converter is not None:
+        try:
+            candidates.append(converter(sd))
+            with_head = converter(sd, keep_head=True)
+            candidates.append({
+                k[len('backbone.'):]: v
+                for k, v in with_head.items() if k.startswith('backbone.')
+            })
+        except Exception:  # noqa: BLE001  not the authors' layout
+            pass
+
+    def score(c):
+        matched = set(c) & set(own)
+        return (len(matched), -len(set(own) - set(c)))
+
+    return max(candidates, key=score)
+
+
 def load_backbone_checkpoint(model: torch.nn.Module,
                              filename: str,
                              prefix: Optional[str] = None,
@@ -150,11 +173,7 @@ def load_backbone_checkpoint(model: torch.nn.Module,
         if sub:
             sd = sub
     own = model.state_dict()
-    hits = len(set(sd) & set(own))
-    if hits < len(own) and model.converter in CONVERTERS:
-        converted = CONVERTERS[model.converter](sd)
-        if len(set(converted) & set(own)) > hits:
-            sd = converted
+    sd = _best_candidate(sd, own, CONVERTERS.get(model.converter))
     matched = set(sd) & set(own)
     if not matched:
         raise ValueError(
