@@ -3,8 +3,7 @@
 # Recipe (spec edgenext.md §5.2, the MobileViT/ml-cvnets SSDLite set-up the authors follow):
 # stage-3 (OS16) and stage-4 (OS32) outputs feed the SSD neck; AdamW (wd 0.01), cosine LR
 # 9e-4 -> 1e-6 with 500 warm-up iterations from 9e-5, 200 epochs, 4 GPUs x 32 images, EMA.
-_base_ = 'mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'
-custom_imports = dict(imports=['mmedge.models'], allow_failed_imports=False)
+_base_ = './_base_/det_ssdlite_coco.py'
 
 # The authors' ImageNet-1K weights, converted on load. Download
 # https://github.com/mmaaz60/EdgeNeXt/releases/download/v1.0/edgenext_small.pth
@@ -15,14 +14,12 @@ checkpoint_file = 'checkpoints/edgenext_small.pth'
 neck_channels = (160, 304, 256, 128, 128, 64)
 model = dict(
     backbone=dict(
-        _delete_=True,
         type='mmedge.EdgeNeXt',
         arch='small',
-        out_indices=(2, 3),
         drop_path_rate=0.1,
         init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
     neck=dict(in_channels=(160, 304), out_channels=neck_channels),
-    bbox_head=dict(type='mmedge.SSDLiteHead', in_channels=neck_channels))
+    bbox_head=dict(in_channels=neck_channels))
 
 # 40 epochs x RepeatDataset(times=5) = the paper's 200 epochs.
 max_epochs = 40

@@ -144,6 +144,20 @@ class TensorForward(nn.Module):
         return tuple(flat)
 
 
+def _quiet_init_weights(model: nn.Module) -> None:
+    """``init_weights()`` without mmengine's one-line-per-parameter INFO dump on the console."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
 def build_model_from_config(path: str, checkpoint: Optional[str] = None):
     """Build a config's model under its default scope (SyncBN reverted; pretrained init off).
 
@@ -164,7 +178,7 @@ def build_model_from_config(path: str, checkpoint: Optional[str] = None):
         model_cfg['backbone']['init_cfg'] = None
     with DefaultScope.overwrite_default_scope(scope):
         model = revert_sync_batchnorm(registry.build(model_cfg))
-    model.init_weights()
+    _quiet_init_weights(model)
     if checkpoint:
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)

@@ -65,4 +65,12 @@ def test_fvcore_macs_match_reference(facts, family, token, arch):
         osp.join(ROOT, 'configs', f'cls_{family}_{token}_in1k.py'))
     macs, counter = count_macs(model, torch.randn(1, 3, 224, 224))
     assert counter == 'fvcore'
-    assert abs(macs - ref) <= 0.01 * ref, (macs, ref)
+    if family == 'edgenext':
+        # Our EdgeNeXt executes a cheaper but equal graph: the Fourier position encoding's 1x1
+        # projection runs on (H + W) row / column tables instead of H * W pixels (-64*C*H*W:
+        # -2.41M at stage 2 of xx_small) and the XCA output projection is folded into the
+        # per-image C x C attention matrix (-4.62M of linear); fvcore counts our F.layer_norm,
+        # which the official hand-written channels-first LN hides from it (+1.03M).
+        assert -0.035 * ref <= macs - ref <= 0.01 * ref, (macs, ref)
+    else:
+        assert abs(macs - ref) <= 0.01 * ref, (macs, ref)
