@@ -1,0 +1,4 @@
+# EfficientViT-L2 (MIT HAN Lab) on ImageNet-1k at 224x224 (see the L1 config).
+_base_ = ['./cls_efficientvit_l1_in1k.py']
+
+model = dict(backbone=dict(arch='l2'))
