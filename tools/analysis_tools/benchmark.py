@@ -35,7 +35,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('models', nargs='*', help="FAMILY:ARCH ... or 'all'")
     p.add_argument('--config', help='benchmark a full model config instead')
-    p.add_argument('--size', type=int, nargs='+', default=[224])
+    p.add_argument('--size', nargs='+', default=['224'],
+                   help='square sizes (224) or HxW (1024x2048)')
     p.add_argument('--runs', type=int, default=20)
     p.add_argument('--warmup', type=int, default=5)
     p.add_argument('--threads', type=int, default=1)
@@ -87,8 +88,9 @@ def main(argv=None):
                 if deploy:
                     model.switch_to_deploy()
             for size in args.size:
+                h, _, w = str(size).partition('x')
                 res = benchmark_model(
-                    model, (size, size), threads=args.threads,
+                    model, (int(h), int(w or h)), threads=args.threads,
                     throughput_batch=args.throughput_batch, runs=args.runs,
                     warmup=args.warmup, device=args.device,
                     flops=not args.no_flops, memory=not args.no_memory)
