@@ -17,7 +17,9 @@ model = dict(
         type='mmedge.EdgeNeXt',
         arch='small',
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint_file,
+            prefix='backbone.')),
     neck=dict(in_channels=(160, 304), out_channels=neck_channels),
     bbox_head=dict(in_channels=neck_channels))
 

@@ -1,0 +1,10 @@
+# SSDLite 320 + EdgeNeXt-XXS trained from scratch on the generated toy COCO set: the toy data
+# and schedule of toy_ssdlite_edgenext_s_coco.py with the smallest EdgeNeXt (learnability
+# benchmark). The neck keeps the EdgeNeXt-S extra levels (256, 128, 128, 64).
+_base_ = './toy_ssdlite_edgenext_s_coco.py'
+
+neck_channels = (88, 168, 256, 128, 128, 64)
+model = dict(
+    backbone=dict(arch='xx_small'),
+    neck=dict(in_channels=(88, 168), out_channels=neck_channels),
+    bbox_head=dict(in_channels=neck_channels))

@@ -1,0 +1,18 @@
+# YOLOX + EfficientViT-B1 (MIT HAN Lab's released B-series) on COCO 2017 at 512x512: the
+# EfficientViT-Det-r512 detector and recipe (yolox_efficientvit_base-r512_coco.py) on the B1
+# backbone, for users of the authors' released ImageNet weights. Not a paper pairing: the
+# paper's detector is on EfficientViT-Base (Table 1: 40.7 AP at r512, 3.2G MACs).
+_base_ = './yolox_efficientvit_base-r512_coco.py'
+
+# The authors' ImageNet-1K weights (https://huggingface.co/han-cai/efficientvit-cls,
+# file b1-r224.pt), converted on load; override:
+# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file gives a warning and
+# the backbone trains from scratch.
+checkpoint_file = 'checkpoints/b1-r224.pt'
+
+model = dict(
+    backbone=dict(
+        type='mmedge.EfficientViT',
+        arch='b1',
+        init_cfg=dict(checkpoint=checkpoint_file)),
+    neck=dict(in_channels=[64, 128, 256]))
