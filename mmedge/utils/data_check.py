@@ -35,6 +35,10 @@ LAYOUTS: Dict[str, str] = {
         '  ImageSets/Segmentation/{train,val,aug}.txt'),
     'ImageNet': ('data/imagenet/\n  train/<class>/*.JPEG\n  val/*.JPEG\n'
                  '  meta/{train,val}.txt'),
+    'BaseSegDataset': (
+        '<data_root>/\n  <data_prefix.img_path>/*<img_suffix>\n'
+        '  <data_prefix.seg_map_path>/*<seg_map_suffix> (label maps)\n'
+        '  <ann_file> (optional: one file stem per line)'),
 }
 
 

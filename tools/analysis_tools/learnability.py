@@ -10,6 +10,7 @@ Training stops at the end of the first epoch past the budget (or at the config's
 iteration); the model is then evaluated once with the config's real metric.
 """
 import argparse
+import numbers
 import json
 import os
 import os.path as osp
@@ -68,7 +69,7 @@ def run_one(name, budget_s, work_root, threads):
     return dict(config=name, train_seconds=round(train_s, 1),
                 epochs=runner.epoch, iters=runner.iter,
                 metrics={k: float(v) for k, v in metrics.items()
-                         if isinstance(v, (int, float))})
+                         if isinstance(v, numbers.Real)})  # numpy scalars too
 
 
 def main(argv=None):

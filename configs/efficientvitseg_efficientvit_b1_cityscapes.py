@@ -1,0 +1,25 @@
+# The EfficientViT-Seg head of the first paper on MIT's released EfficientViT-B1 backbone,
+# Cityscapes, whole-image inference at 1024x2048 (recipe:
+# efficientvitseg_efficientvit_base_cityscapes.py).
+# No paper pairing: for users of the released B-series ImageNet weights. (MIT's own
+# efficientvit_seg_b1_cityscapes model, 4.8M params / 25G MACs / 80.5 mIoU, uses a
+# different head; its backbone weights also load here with prefix 'backbone.'.)
+_base_ = './efficientvitseg_efficientvit_base_cityscapes.py'
+
+# The authors' ImageNet-1K weights, converted on load. Download
+# https://huggingface.co/han-cai/efficientvit-cls/resolve/main/efficientvit_b1_r224.pt
+# into checkpoints/ (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH).
+# A missing file gives a warning and the backbone trains from scratch.
+checkpoint_file = 'checkpoints/efficientvit_b1_r224.pt'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmedge.EfficientViT',
+        arch='b1',
+        out_indices=(1, 3),
+        norm_cfg=dict(type='SyncBN'),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint_file,
+            prefix='backbone.')),
+    decode_head=dict(in_channels=(64, 256)))

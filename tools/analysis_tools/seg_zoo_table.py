@@ -1,0 +1,252 @@
+"""Params and FLOPs of every segmentation config next to the papers' numbers (model_zoo_seg.md).
+
+    python tools/analysis_tools/seg_zoo_table.py [--out docs/model_zoo_seg.md] \
+        [--configs configs/deeplabv3_emo_1m_ade20k.py ...] [--no-flops]
+
+Params: every parameter of the built segmentor (auxiliary head included, as the EMO paper
+counts them). FLOPs: fvcore MACs (1 per multiply-add, norms included; the counter the papers
+use, :func:`mmedge.utils.benchmark.count_macs`) of the tensor-mode forward, i.e. backbone +
+neck + decode head on one image of the config's test size, without the auxiliary head (mmseg's
+get_flops counts the same graph). A second count leaves out the attention products (matmul /
+einsum / scaled-dot-product attention), which mmcv's module-hook counter (mmseg 0.x
+``get_flops``, used by the EMO authors) never sees.
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+FRAMEWORKS = ('deeplabv3', 'pspnet', 'fpn', 'efficientvitseg')
+
+# config stem -> the paper's numbers: (source, params M, FLOPs G, mIoU) (None: not given)
+PAPER = {
+    'deeplabv3_edgenext_s_voc': ('EdgeNeXt Table 5', 6.5, 8.7, 80.2),
+    'deeplabv3_emo_1m_ade20k': ('EMO Table 9', 5.6, 2.4, 33.5),
+    'deeplabv3_emo_2m_ade20k': ('EMO Table 9', 6.9, 3.5, 35.3),
+    'deeplabv3_emo_5m_ade20k': ('EMO Table 9', 10.3, 5.8, 37.8),
+    'pspnet_emo_1m_ade20k': ('EMO Table 9', 4.3, 2.1, 33.2),
+    'pspnet_emo_2m_ade20k': ('EMO Table 9', 5.5, 3.1, 34.5),
+    'pspnet_emo_5m_ade20k': ('EMO Table 9', 8.5, 5.3, 38.2),
+    'fpn_edgevit_xxs_ade20k': ('EdgeViT Fig. 4', 7.9, 24.4, 39.7),
+    'fpn_edgevit_xs_ade20k': ('EdgeViT Fig. 4', 10.6, 27.7, 41.4),
+    'fpn_edgevit_s_ade20k': ('EdgeViT Fig. 4', 16.9, 32.1, 45.9),
+    'fpn_repnext_m3_ade20k': ('RepNeXt Table 4', None, None, 40.6),
+    'fpn_repnext_m4_ade20k': ('RepNeXt Table 4', None, None, 43.3),
+    'fpn_repnext_m5_ade20k': ('RepNeXt Table 4', None, None, 45.0),
+    'efficientvitseg_efficientvit_base_cityscapes':
+    ('EfficientViT Table 2', 6.5, 19.1, 78.7),
+    'efficientvitseg_efficientvit_base_cityscapes-r1536':
+    ('EfficientViT Table 2', 6.5, 10.8, None),
+    'efficientvitseg_efficientvit_base_cityscapes-r1408':
+    ('EfficientViT Table 2', 6.5, 9.1, None),
+}
+
+# Why a config is more than 5 % off the paper (the numbers are in the table).
+NOTES = {
+    'deeplabv3_edgenext_s_voc':
+    'params match. MAdds: the paper runs the head at output stride 16 '
+    '(stage-4 stride removed and dilated, spec edgenext.md A15, 8.44G by the '
+    "spec's count); mmedge's EdgeNeXt has no dilated mode, so the head runs "
+    'at stride 32.',
+    'efficientvitseg_efficientvit_base_cityscapes':
+    "MACs match. Params: no reading of the paper's text reproduces its 7.9M "
+    '(classifier) / 6.5M (segmentor) counts; the backbone alone is 2.30M '
+    '(spec efficientvit.md §2.7, A12), so MACs are the target.',
+}
+for _stem in ('deeplabv3_emo_5m_ade20k', 'pspnet_emo_5m_ade20k'):
+    NOTES[_stem] = (
+        'params match. FLOPs: the paper (mmseg 0.x get_flops, mmcv module '
+        'hooks) does not count the attention products; without them the count '
+        'matches. With them, the window-16 attention of EMO-5M at 512x512 adds '
+        'about 0.75G.')
+NOTES['efficientvitseg_efficientvit_base_cityscapes-r1536'] = NOTES[
+    'efficientvitseg_efficientvit_base_cityscapes']
+NOTES['efficientvitseg_efficientvit_base_cityscapes-r1408'] = NOTES[
+    'efficientvitseg_efficientvit_base_cityscapes']
+
+# What each framework consumes and the decisions where the papers are silent.
+RECIPES = [
+    '* Feature maps: DeepLabv3 / PSPNet take backbone output 3 (stride 32; the '
+    'backbones are not dilated), their FCN auxiliary head output 2 (stride '
+    '16), as in the EMO configs; Semantic FPN takes all four outputs (strides '
+    '4-32); EfficientViT-Seg fuses outputs 1 and 3 (strides 8 and 32, the '
+    "paper's P2 and P4). EdgeNeXt's DeepLabv3 has no auxiliary head (ml-cvnets).",
+    '* EfficientViT-Seg head (`mmedge.EfficientViTSegHead`, the paper gives only '
+    '"fuse P2 and P4 ... several convolution layers, following Fast-SCNN"): '
+    "Fast-SCNN's feature fusion (1x1 conv on P2; P4 upsampled to stride 8, 3x3 "
+    'depthwise conv with dilation 4, 1x1 conv; added), 128 channels, 2 '
+    'depthwise-separable convs, hardswish, BN; 2.4 GMACs at 1024x2048. '
+    'Training choices: 1024x1024 crops, the SegFormer Cityscapes optimizer '
+    '(AdamW 6e-5, wd 0.01, head LR x10, 1500 warm-up iterations, poly), the '
+    "paper's 485 epochs at batch 16. r1536 / r1408 test the r2048 model at "
+    'the lower resolution. The B1 / B2 configs put the same head on MIT\'s '
+    'released B-series backbones (not the head of MIT\'s released '
+    'EfficientViT-Seg models).',
+    "* EdgeNeXt-S DeepLabv3 follows ml-cvnets' MobileViT recipe (the paper's "
+    'reference): ASPP 128 wide with a 1x1 projection '
+    '(`mmedge.MobileViTASPPHead`), AdamW 9e-4 cosine, 50 epochs at batch 128, '
+    'EMA; SBD-augmented VOC only (no extra COCO data).',
+    '* The Cityscapes DeepLabv3 / PSPNet / Semantic FPN configs carry the EMO '
+    '(DeepLabv3, PSPNet) and RepNeXt (Semantic FPN) ADE20K recipes over to '
+    "mmseg's Cityscapes 512x1024 / 80k set-up.",
+    '* EdgeViT and the paper\'s EfficientViT-Base have no released ImageNet '
+    'weights: their configs point at `checkpoints/edgevit_*.pth` / '
+    '`checkpoints/efficientvit_base.pth` for weights trained with the '
+    '`cls_*_in1k.py` configs; a missing file only warns.',
+]
+
+
+def seg_configs():
+    """Every segmentation config of configs/ (toy configs excluded), sorted."""
+    out = []
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
+        stem = osp.splitext(osp.basename(path))[0]
+        if stem.split('_')[0] in FRAMEWORKS:
+            out.append(path)
+    return out
+
+
+def test_size(cfg):
+    """(H, W) of one test image after the config's test pipeline, for the FLOPs count."""
+    for t in cfg.test_dataloader.dataset.pipeline:
+        if t['type'] == 'Resize':
+            long_side, short_side = t['scale']
+            break
+    else:
+        raise ValueError('no Resize in the test pipeline')
+    root = cfg.test_dataloader.dataset.get('data_root', '')
+    if 'cityscapes' in root.lower():  # 1024 x 2048 images
+        h, w = 1024, 2048
+    else:  # ADE20K / VOC: papers count at 512 x 512
+        return 512, 512
+    scale = min(long_side / max(h, w), short_side / min(h, w))
+    return int(h * scale + 0.5), int(w * scale + 0.5)
+
+
+_ATTENTION_OPS = ('aten::matmul', 'aten::bmm', 'aten::einsum',
+                  'aten::scaled_dot_product_attention')
+
+
+def macs_without_attention(model, inputs):
+    """fvcore MACs with the attention products left out (what mmcv's module hooks count)."""
+    import torch
+    from fvcore.nn import FlopCountAnalysis
+    analysis = FlopCountAnalysis(model.eval(), inputs)
+    analysis.set_op_handle(**{op: None for op in _ATTENTION_OPS})
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        return float(analysis.total())
+
+
+def measure(path, flops=True):
+    import torch
+    from mmengine.config import Config
+
+    from mmedge.utils.benchmark import (build_model_from_config, count_macs,
+                                        count_params)
+    cfg = Config.fromfile(path)
+    wrapped, model = build_model_from_config(path)
+    row = dict(params=count_params(model) / 1e6, size=test_size(cfg))
+    if flops:
+        h, w = row['size']
+        with torch.no_grad():
+            macs, counter = count_macs(wrapped, torch.randn(1, 3, h, w))
+        row.update(gflops=macs / 1e9, counter=counter)
+        if counter == 'fvcore':
+            row['gflops_no_attn'] = macs_without_attention(
+                wrapped, torch.randn(1, 3, h, w)) / 1e9
+    return row
+
+
+def _fmt(v, digits=1):
+    return '-' if v is None else f'{v:.{digits}f}'
+
+
+def _diff(ours, paper):
+    if ours is None or paper is None:
+        return '-'
+    return f'{100. * (ours - paper) / paper:+.0f}%'
+
+
+def table(rows, command):
+    lines = [
+        '# Segmentation model zoo', '',
+        'Params and FLOPs of every segmentation config, next to the numbers of the '
+        "paper it reproduces. Params: the whole segmentor, auxiliary head included "
+        '(as EMO counts them). FLOPs: fvcore MACs (1 per multiply-add, norms '
+        'included) of backbone + neck + decode head on one test image of the '
+        'size shown (ADE20K / VOC: 512x512 as the papers count; Cityscapes: the '
+        'whole image after the test resize), auxiliary head excluded (as mmseg\'s '
+        'get_flops). mIoU: the paper\'s (single-scale); we have not trained these '
+        'configs. Regenerate with:', '', '```', command, '```', '',
+        'The second FLOPs column leaves out the attention products (matmul / einsum / '
+        'scaled-dot-product attention), which mmcv\'s module-hook counter (mmseg 0.x '
+        '`get_flops`, used by the EMO authors) does not count.', '',
+        '| config | size | params (M) | paper params (M) | FLOPs (G) | FLOPs w/o '
+        'attention (G) | paper FLOPs (G) | paper mIoU | source |',
+        '|---|---|---:|---:|---:|---:|---:|---:|---|'
+    ]
+    notes = []
+    for stem, row in rows:
+        src, p_params, p_flops, p_miou = PAPER.get(stem,
+                                                   ('-', None, None, None))
+        h, w = row['size']
+        flops = row.get('gflops')
+        no_attn = row.get('gflops_no_attn')
+        lines.append(
+            f'| `{stem}` | {h}x{w} | {row["params"]:.2f} '
+            f'({_diff(row["params"], p_params)}) | {_fmt(p_params)} | '
+            f'{_fmt(flops, 2)} ({_diff(flops, p_flops)}) | '
+            f'{_fmt(no_attn, 2)} ({_diff(no_attn, p_flops)}) | {_fmt(p_flops)} | '
+            f'{_fmt(p_miou)} | {src} |')
+        if stem in NOTES:
+            notes.append(f'* `{stem}`: {NOTES[stem]}')
+    lines += [
+        '', 'Configs without paper numbers are extra pairings (Cityscapes '
+        'DeepLabv3 / PSPNet / Semantic FPN, the EfficientViT-Seg head on the '
+        'released B1 / B2 backbones); RepNeXt gives only mIoU.', ''
+    ]
+    if notes:
+        lines += ['Differences over 5 %:', ''] + notes + ['']
+    lines += ['## Recipes', ''] + RECIPES + ['']
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--configs', nargs='+', help='default: every seg config')
+    p.add_argument('--out', help='write the markdown table here')
+    p.add_argument('--no-flops', action='store_true')
+    p.add_argument('--threads', type=int, default=os.cpu_count())
+    args = p.parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    import mmedge  # noqa: F401
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance(
+        'mmengine', log_level='WARNING')  # no init_weights log
+    rows = []
+    for path in args.configs or seg_configs():
+        stem = osp.splitext(osp.basename(path))[0]
+        row = measure(path, flops=not args.no_flops)
+        rows.append((stem, row))
+        print(stem, row, flush=True)
+    command = 'python tools/analysis_tools/seg_zoo_table.py --out ' + (
+        args.out or 'docs/model_zoo_seg.md')
+    text = table(rows, command)
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write(text)
+    else:
+        print(text)
+    return rows
+
+
+if __name__ == '__main__':
+    main()
