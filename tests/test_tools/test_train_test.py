@@ -26,6 +26,9 @@ def _data_options(data_root):
         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
         'randomness.seed=0', 'default_hooks.checkpoint.interval=1',
         'model.backbone.arch=small',
+        # mmengine's Visualizer is a process-wide named instance: a fresh name per test
+        # keeps an earlier test's instance (and its save_dir) out of this run
+        f'visualizer.name=vis_{osp.basename(osp.dirname(data_root.rstrip("/")))}',
     ]
 
 

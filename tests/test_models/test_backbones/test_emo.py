@@ -246,8 +246,12 @@ def test_fixtures(ref_dir):
             assert_close_to_reference(ours, ref, f'deploy stage {i}')
 
 
-def test_build_from_registry():
+@pytest.mark.parametrize('default_scope', ['mmdet', 'mmseg', 'mmpretrain'])
+def test_build_from_registry(scope, default_scope):
     from mmedge.registry import MODELS
-    model = MODELS.build(dict(type='EMO', arch=TINY, out_indices=(2, 3)))
+    # builds resolve in the default scope's registry: the mmedge prefix finds ours everywhere
+    with scope(default_scope):
+        model = MODELS.build(
+            dict(type='mmedge.EMO', arch=TINY, out_indices=(2, 3)))
     assert isinstance(model, EMO)
     assert build(EMO, arch=TINY).out_indices == (0, 1, 2, 3)
