@@ -48,7 +48,23 @@ def _budget_hook(seconds):
     return TimeBudgetHook()
 
 
-def run_one(name, budget_s, work_root, threads):
+def _set_epochs(cfg, epochs):
+    """The same longer schedule for every config of a pair: epochs and the cosine / poly span."""
+    loop = cfg.train_cfg
+    if 'max_epochs' in loop:
+        loop.max_epochs = epochs
+        for sched in cfg.param_scheduler:
+            if sched.get('by_epoch', True) and 'T_max' in sched:
+                sched.T_max = epochs
+                sched.end = epochs
+    else:
+        loop.max_iters = epochs
+        for sched in cfg.param_scheduler:
+            if sched.get('end', 0) > 1000:
+                sched.end = epochs
+
+
+def run_one(name, budget_s, work_root, threads, epochs=None):
     import torch
     from mmengine.config import Config
     from mmengine.runner import Runner
@@ -59,6 +75,8 @@ def run_one(name, budget_s, work_root, threads):
     cfg.work_dir = osp.join(work_root, name)
     cfg.train_cfg.val_interval = 10**6  # evaluate once, at the end
     cfg.randomness = dict(seed=0)
+    if epochs:
+        _set_epochs(cfg, epochs)
     prepare_toy_data(cfg)
     runner = Runner.from_cfg(cfg)
     runner.register_hook(_budget_hook(budget_s))
@@ -77,6 +95,9 @@ def main(argv=None):
     p.add_argument('--budget-min', type=float, default=10.)
     p.add_argument('--pairs', nargs='+', default=list(PAIRS), choices=list(PAIRS))
     p.add_argument('--threads', type=int, default=os.cpu_count())
+    p.add_argument('--epochs', type=int,
+                   help='override the schedule length (epochs; iterations for '
+                   'iteration-based configs) for every config alike')
     p.add_argument('--work-root', default='work_dirs/learnability')
     p.add_argument('--out', default='work_dirs/learnability.json')
     args = p.parse_args(argv)
@@ -84,7 +105,8 @@ def main(argv=None):
     for pair in args.pairs:
         ours, base, key = PAIRS[pair]
         for name in (ours, base):
-            res = run_one(name, args.budget_min * 60, args.work_root, args.threads)
+            res = run_one(name, args.budget_min * 60, args.work_root,
+                          args.threads, args.epochs)
             res['metric'] = key
             res['value'] = res['metrics'].get(key)
             results.append(res)
