@@ -15,7 +15,8 @@ import torch
 import torch.nn as nn
 
 __all__ = ['count_params', 'count_macs', 'measure_latency', 'benchmark_model',
-           'build_backbone', 'build_model_from_config', 'TensorForward']
+           'build_backbone', 'build_model_from_config', 'TensorForward',
+           'zoo_table_main']
 
 
 def count_params(model: nn.Module) -> int:
@@ -217,3 +218,40 @@ def benchmark_model(model: nn.Module,
         result['peak_mem_mb'] = peak_memory_mb(model, x)
     gc.collect()
     return result
+
+
+def zoo_table_main(argv, description, default_configs, measure, table,
+                   script, default_out):
+    """The command line shared by the model-zoo table tools (det and seg).
+
+    ``measure(path, flops=bool) -> row`` is run for every config (``default_configs()`` unless
+    ``--configs`` is given) and ``table(rows, command) -> str`` renders the markdown.
+    """
+    import argparse
+    import os
+    import os.path as osp
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument('--configs', nargs='+', help='default: every config of the task')
+    p.add_argument('--out', help='write the markdown table here')
+    p.add_argument('--no-flops', action='store_true')
+    p.add_argument('--threads', type=int, default=os.cpu_count())
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    import mmedge  # noqa: F401
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mmengine', log_level='WARNING')  # no init_weights log
+    rows = []
+    for path in args.configs or default_configs():
+        stem = osp.splitext(osp.basename(path))[0]
+        row = measure(path, flops=not args.no_flops)
+        rows.append((stem, row))
+        print(stem, row, flush=True)
+    command = f'python {script} --out ' + (args.out or default_out)
+    text = table(rows, command)
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write(text)
+    else:
+        print(text)
+    return rows

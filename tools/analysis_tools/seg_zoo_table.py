@@ -11,9 +11,7 @@ get_flops counts the same graph). A second count leaves out the attention produc
 einsum / scaled-dot-product attention), which mmcv's module-hook counter (mmseg 0.x
 ``get_flops``, used by the EMO authors) never sees.
 """
-import argparse
 import glob
-import os
 import os.path as osp
 import sys
 
@@ -218,34 +216,9 @@ def table(rows, command):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--configs', nargs='+', help='default: every seg config')
-    p.add_argument('--out', help='write the markdown table here')
-    p.add_argument('--no-flops', action='store_true')
-    p.add_argument('--threads', type=int, default=os.cpu_count())
-    args = p.parse_args(argv)
-    import torch
-    torch.set_num_threads(args.threads)
-    import mmedge  # noqa: F401
-    from mmengine.logging import MMLogger
-    MMLogger.get_instance(
-        'mmengine', log_level='WARNING')  # no init_weights log
-    rows = []
-    for path in args.configs or seg_configs():
-        stem = osp.splitext(osp.basename(path))[0]
-        row = measure(path, flops=not args.no_flops)
-        rows.append((stem, row))
-        print(stem, row, flush=True)
-    command = 'python tools/analysis_tools/seg_zoo_table.py --out ' + (
-        args.out or 'docs/model_zoo_seg.md')
-    text = table(rows, command)
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            f.write(text)
-    else:
-        print(text)
-    return rows
+    from mmedge.utils.benchmark import zoo_table_main
+    return zoo_table_main(argv, __doc__.splitlines()[0], seg_configs, measure, table,
+                          'tools/analysis_tools/seg_zoo_table.py', 'docs/model_zoo_seg.md')
 
 
 if __name__ == '__main__':
