@@ -16,7 +16,7 @@ import torch.nn as nn
 
 __all__ = ['count_params', 'count_macs', 'measure_latency', 'benchmark_model',
            'build_backbone', 'build_model_from_config', 'TensorForward',
-           'zoo_table_main']
+           'zoo_table_main', 'macs_without_attention']
 
 
 def count_params(model: nn.Module) -> int:
@@ -56,6 +56,22 @@ def count_macs(model: nn.Module, inputs: torch.Tensor):
     analysis.uncalled_modules_warnings(False)
     with torch.no_grad():
         return float(analysis.total()), 'fvcore'
+
+
+_ATTENTION_OPS = ('aten::matmul', 'aten::bmm', 'aten::einsum',
+                  'aten::scaled_dot_product_attention')
+
+
+def macs_without_attention(model: nn.Module, inputs: torch.Tensor) -> float:
+    """fvcore MACs with the attention products left out (what mmcv's module hooks count,
+    i.e. the counter behind several papers' FLOPs)."""
+    from fvcore.nn import FlopCountAnalysis
+    analysis = FlopCountAnalysis(model.eval(), inputs)
+    analysis.set_op_handle(**{op: None for op in _ATTENTION_OPS})
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        return float(analysis.total())
 
 
 @torch.no_grad()

@@ -125,28 +125,12 @@ def test_size(cfg):
     return int(h * scale + 0.5), int(w * scale + 0.5)
 
 
-_ATTENTION_OPS = ('aten::matmul', 'aten::bmm', 'aten::einsum',
-                  'aten::scaled_dot_product_attention')
-
-
-def macs_without_attention(model, inputs):
-    """fvcore MACs with the attention products left out (what mmcv's module hooks count)."""
-    import torch
-    from fvcore.nn import FlopCountAnalysis
-    analysis = FlopCountAnalysis(model.eval(), inputs)
-    analysis.set_op_handle(**{op: None for op in _ATTENTION_OPS})
-    analysis.unsupported_ops_warnings(False)
-    analysis.uncalled_modules_warnings(False)
-    with torch.no_grad():
-        return float(analysis.total())
-
-
 def measure(path, flops=True):
     import torch
     from mmengine.config import Config
 
     from mmedge.utils.benchmark import (build_model_from_config, count_macs,
-                                        count_params)
+                                        count_params, macs_without_attention)
     cfg = Config.fromfile(path)
     wrapped, model = build_model_from_config(path)
     row = dict(params=count_params(model) / 1e6, size=test_size(cfg))
