@@ -415,9 +415,11 @@ def test_deploy(arch):
         ]
         assert bns and all(n.endswith('norm_csa') for n in bns)
     else:
-        affine = [
+        # the LayerNorms keep their affine part (free inside the fused LN kernel,
+        # whose affine-free form is the slower one on CPU)
+        plain = [
             n for n, m in model.named_modules()
-            if isinstance(m, nn.LayerNorm) and m.weight is not None
+            if isinstance(m, nn.LayerNorm) and m.weight is None
         ]
-        assert affine == ['downsample_layers.0.1']
+        assert not plain
         assert all(isinstance(b, (ConvEncoder, SDTAEncoder)) for b in blocks)
