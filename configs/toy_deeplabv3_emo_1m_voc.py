@@ -9,7 +9,7 @@ _base_ = './deeplabv3_emo_1m_ade20k.py'
 # only accepts VOC's class names, so the stock BaseSegDataset reads it with VOC's suffixes.
 toy_root = 'data/toy_voc/'
 toy_data = dict(
-    format='voc', root=toy_root, num_train=64, num_val=16, img_size=(256, 256))
+    format='voc', root=toy_root, num_train=64, num_val=32, img_size=(256, 256))
 data_root = toy_root + 'VOCdevkit/VOC2012/'
 metainfo = dict(
     classes=('background', 'circle', 'square', 'triangle'),

@@ -7,7 +7,7 @@ _base_ = './ssdlite_edgenext_s_coco.py'
 # 3 shape classes in the real instances_*.json layout, read by mmdet's stock CocoDataset.
 data_root = 'data/toy_coco/'
 toy_data = dict(
-    format='coco', root=data_root, num_train=48, num_val=16,
+    format='coco', root=data_root, num_train=48, num_val=32,
     img_size=(256, 256))
 metainfo = dict(
     classes=('circle', 'square', 'triangle'),

@@ -1,8 +1,11 @@
 """Small, learnable datasets written in the real on-disk formats (no downloads).
 
-Each image is a textured background with a few filled shapes (circle, square, triangle) of random
-size, colour and position; later shapes may occlude earlier ones, and boxes / masks / label maps are
-computed after occlusion.  The formats are the ones the stock mmdet / mmseg dataset classes read:
+Each image is a textured background with one to a few filled shapes (circle, square, triangle) of
+random size, position and rotation. By default each class keeps its own hue family on a greyish
+background and shapes barely overlap, which makes a set that small detectors and segmentors learn
+within minutes on a CPU (see the README's learnability benchmark); ``class_colours=False``,
+``max_overlap=1`` and smaller ``object_size`` give a harder set (any colour, free occlusion). Boxes /
+masks / label maps are computed after occlusion.  The formats are the ones the stock mmdet / mmseg dataset classes read:
 
 * ``coco``: ``annotations/instances_{train,val}2017.json`` (boxes + polygon masks),
   ``{train,val}2017/*.jpg``
@@ -52,11 +55,11 @@ def _texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _draw_shape(rng, h, w, label) -> np.ndarray:
+def _draw_shape(rng, h, w, label, object_size) -> np.ndarray:
     """A binary mask of one shape of class ``label`` at a random place and size."""
     import cv2
     mask = np.zeros((h, w), np.uint8)
-    size = int(rng.uniform(0.12, 0.35) * min(h, w))
+    size = int(rng.uniform(*object_size) * min(h, w))
     cx = int(rng.uniform(size * 0.6, w - size * 0.6))
     cy = int(rng.uniform(size * 0.6, h - size * 0.6))
     if TOY_CLASSES[label] == 'circle':
@@ -74,22 +77,43 @@ def _draw_shape(rng, h, w, label) -> np.ndarray:
     return mask
 
 
-def _render(rng, h, w, max_objects=4):
+def _class_colour(rng, label) -> np.ndarray:
+    """A saturated RGB colour within +-25 degrees of the class's palette hue."""
+    import colorsys
+    r, g, b = (c / 255. for c in PALETTE[label])
+    hue = colorsys.rgb_to_hsv(r, g, b)[0] + rng.uniform(-25, 25) / 360.
+    rgb = colorsys.hsv_to_rgb(hue % 1., rng.uniform(0.6, 1.), rng.uniform(0.6, 1.))
+    return np.array(rgb) * 255.
+
+
+def _render(rng, h, w, max_objects, object_size, max_overlap, class_colours):
     """Image, per-instance masks (after occlusion) and their labels."""
     img = _texture(rng, h, w)
+    if class_colours:  # a greyish background, so that the colour cue is the shapes'
+        img = (0.3 * img + 0.7 * img.mean(2, keepdims=True)).astype(np.uint8)
     n = int(rng.integers(1, max_objects + 1))
     owner = np.full((h, w), -1, np.int32)
     labels = []
-    for i in range(n):
+    for _ in range(n):
         label = int(rng.integers(len(TOY_CLASSES)))
-        mask = _draw_shape(rng, h, w, label).astype(bool)
-        colour = rng.uniform(0, 255, size=3)
-        # keep shapes visibly different from the background around them
-        if np.abs(colour - img[mask].mean(0)).sum() < 120:
-            colour = 255 - img[mask].mean(0)
+        for _attempt in range(20):  # a place where it hides little of the others
+            mask = _draw_shape(rng, h, w, label, object_size).astype(bool)
+            if (owner[mask] >= 0).mean() <= max_overlap:
+                break
+        else:
+            continue  # no room left for it
+        if class_colours:
+            colour = _class_colour(rng, label)
+            if np.abs(colour - img[mask].mean(0)).sum() < 120:  # darker / lighter
+                colour = colour * (0.45 if img[mask].mean() > 128 else 1.)
+        else:
+            colour = rng.uniform(0, 255, size=3)
+            # keep shapes visibly different from the background around them
+            if np.abs(colour - img[mask].mean(0)).sum() < 120:
+                colour = 255 - img[mask].mean(0)
         shade = rng.normal(0, 8, size=(int(mask.sum()), 3))
         img[mask] = np.clip(colour + shade, 0, 255).astype(np.uint8)
-        owner[mask] = i
+        owner[mask] = len(labels)
         labels.append(label)
     masks, keep = [], []
     for i, label in enumerate(labels):
@@ -135,10 +159,10 @@ def _write_png(path, arr, palette=False):
     im.save(path)
 
 
-def _samples(seed, n, h, w):
+def _samples(seed, n, h, w, **shapes):
     rng = np.random.default_rng(seed)
     for i in range(n):
-        yield i, _render(rng, h, w)
+        yield i, _render(rng, h, w, **shapes)
 
 
 # ---------------------------------------------------------------------------- formats
@@ -172,10 +196,10 @@ def _dump_json(path, obj):
         json.dump(obj, f)
 
 
-def _write_coco(root, splits, h, w, seed):
+def _write_coco(root, splits, h, w, seed, **shapes):
     for s_idx, (split, n) in enumerate(splits.items()):
         records = []
-        for i, (img, masks, labels) in _samples(seed + s_idx, n, h, w):
+        for i, (img, masks, labels) in _samples(seed + s_idx, n, h, w, **shapes):
             file_name = f'{i:06d}.jpg'
             _write_image(osp.join(root, f'{split}2017', file_name), img)
             records.append((file_name, h, w, masks, labels))
@@ -203,7 +227,7 @@ def _voc_xml(file_stem, h, w, masks, labels) -> str:
             + ''.join(objs) + '</annotation>\n')
 
 
-def _write_voc(root, splits, h, w, seed):
+def _write_voc(root, splits, h, w, seed, **shapes):
     n_train, n_val = splits['train'], splits['val']
     for y_idx, year in enumerate(('2007', '2012')):
         base = osp.join(root, 'VOCdevkit', f'VOC{year}')
@@ -212,7 +236,7 @@ def _write_voc(root, splits, h, w, seed):
             if year == '2012' and split == 'val' and n == 0:
                 continue
             for i, (img, masks, labels) in _samples(
-                    seed + 10 * y_idx + (split == 'val'), n, h, w):
+                    seed + 10 * y_idx + (split == 'val'), n, h, w, **shapes):
                 stem = f'{year}_{split}_{i:06d}'
                 stems[split].append(stem)
                 _write_image(osp.join(base, 'JPEGImages', stem + '.jpg'), img)
@@ -247,12 +271,12 @@ def _write_voc(root, splits, h, w, seed):
                 f.write(''.join(s + '\n' for s in items))
 
 
-def _write_ade20k(root, splits, h, w, seed):
+def _write_ade20k(root, splits, h, w, seed, **shapes):
     base = osp.join(root, 'ADEChallengeData2016')
     for s_idx, (split, sub) in enumerate((('train', 'training'),
                                           ('val', 'validation'))):
         for i, (img, masks, labels) in _samples(seed + s_idx, splits[split],
-                                                h, w):
+                                                h, w, **shapes):
             stem = f'ADE_{sub[:5]}_{i:08d}'
             _write_image(osp.join(base, 'images', sub, stem + '.jpg'), img)
             seg = np.zeros((h, w), np.uint8)  # 0 = "other" (ignored)
@@ -261,14 +285,14 @@ def _write_ade20k(root, splits, h, w, seed):
             _write_png(osp.join(base, 'annotations', sub, stem + '.png'), seg)
 
 
-def _write_cityscapes(root, splits, h, w, seed):
+def _write_cityscapes(root, splits, h, w, seed, **shapes):
     # trainIds: 0 = background class, 1..K = shapes; labelIds use the same values offset by 1
     # (0 stays "unlabeled" in labelIds).
     for s_idx, split in enumerate(('train', 'val')):
         city = 'toycity'
         records = []
         for i, (img, masks, labels) in _samples(seed + s_idx, splits[split],
-                                                h, w):
+                                                h, w, **shapes):
             stem = f'{city}_{i:06d}_000019'
             _write_image(
                 osp.join(root, 'leftImg8bit', split, city,
@@ -313,7 +337,11 @@ def generate_toy_dataset(root: str,
                          num_val: int = 16,
                          img_size: Tuple[int, int] = (256, 256),
                          seed: int = 0,
-                         overwrite: bool = False) -> Dict[str, str]:
+                         overwrite: bool = False,
+                         object_size: Tuple[float, float] = (0.2, 0.5),
+                         max_objects: int = 3,
+                         max_overlap: float = 0.05,
+                         class_colours: bool = True) -> Dict[str, str]:
     """Write a toy dataset in a real on-disk format; a no-op when it already exists.
 
     Args:
@@ -324,6 +352,18 @@ def generate_toy_dataset(root: str,
         img_size (tuple[int, int]): ``(H, W)``. Defaults to (256, 256).
         seed (int): Random seed (same seed, same data). Defaults to 0.
         overwrite (bool): Regenerate even if ``root`` holds a finished dataset.
+        object_size (tuple[float, float]): Range of a shape's size (circle diameter,
+            square side) as a fraction of ``min(H, W)``. Defaults to (0.2, 0.5).
+        max_objects (int): Shapes drawn per image, 1 to ``max_objects`` (fully
+            occluded ones are dropped). Defaults to 3.
+        max_overlap (float): Largest fraction of a new shape that may cover earlier
+            shapes; a shape is re-placed up to 20 times to meet it, then left out.
+            Defaults to 0.05 (1.0: free occlusion).
+        class_colours (bool): Draw each class in its own hue family (the palette
+            colour +-25 degrees, random saturation and brightness) on a greyish
+            background, so colour is a cue besides shape; otherwise shapes take any
+            colour on a coloured background (harder: the class is in the shape
+            alone). Defaults to True.
 
     Returns:
         dict: ``root``, ``format`` and ``classes``.
@@ -332,6 +372,14 @@ def generate_toy_dataset(root: str,
         raise ValueError(f'unknown toy format {fmt!r}; choose one of {FORMATS}')
     if num_train < 1 or num_val < 1:
         raise ValueError('num_train and num_val must be >= 1')
+    object_size = tuple(float(v) for v in object_size)
+    if not (len(object_size) == 2 and 0 < object_size[0] <= object_size[1] < 1):
+        raise ValueError(f'object_size must be (min, max) fractions of the image side '
+                         f'with 0 < min <= max < 1, got {object_size}')
+    if not 0 <= max_overlap <= 1:
+        raise ValueError(f'max_overlap must be in [0, 1], got {max_overlap}')
+    if max_objects < 1:
+        raise ValueError(f'max_objects must be >= 1, got {max_objects}')
     stamp = osp.join(root, '.toy_dataset.json')
     info = dict(
         root=root,
@@ -340,13 +388,19 @@ def generate_toy_dataset(root: str,
         num_train=num_train,
         num_val=num_val,
         img_size=list(img_size),
-        seed=seed)
+        seed=seed,
+        object_size=list(object_size),
+        max_objects=max_objects,
+        max_overlap=float(max_overlap),
+        class_colours=bool(class_colours))
     if not overwrite and osp.isfile(stamp):
         with open(stamp) as f:
             if json.load(f) == info:
                 return info
     h, w = img_size
-    _WRITERS[fmt](root, dict(train=num_train, val=num_val), h, w, seed)
+    _WRITERS[fmt](root, dict(train=num_train, val=num_val), h, w, seed,
+                  object_size=object_size, max_objects=max_objects,
+                  max_overlap=max_overlap, class_colours=class_colours)
     with open(stamp, 'w') as f:  # written last: marks a finished dataset
         json.dump(info, f)
     return info

@@ -24,6 +24,47 @@ def test_generation_is_deterministic_and_idempotent(tmp_path):
         generate_toy_dataset(str(tmp_path / 'c'), 'kitti')
 
 
+def _hue(rgb):
+    import colorsys
+    return colorsys.rgb_to_hsv(*(np.asarray(rgb, float) / 255.))[0] * 360.
+
+
+def test_shape_options(tmp_path):
+    """Sizes, overlap and the class hue families are what the arguments say."""
+    from mmedge.datasets.toy import PALETTE, _render
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        img, masks, labels = _render(rng, 128, 128, max_objects=3,
+                                     object_size=(0.3, 0.5), max_overlap=0.05,
+                                     class_colours=True)
+        assert 1 <= len(masks) <= 3
+        for m, label in zip(masks, labels):
+            ys, xs = np.where(m)
+            side = max(np.ptp(ys), np.ptp(xs)) + 1
+            assert 0.3 * 128 * 0.6 <= side <= 0.5 * 128 * 1.45  # triangle .. rotated square
+            mean = img[m].mean(0)
+            d = abs(_hue(mean) - _hue(PALETTE[label])) % 360
+            assert min(d, 360 - d) < 30, (label, mean)
+    def contact(max_overlap):
+        """Pixels of a shape next to another shape (where one is cut by the other)."""
+        import cv2
+        rng, total = np.random.default_rng(1), 0
+        for _ in range(20):
+            _, masks, _ = _render(rng, 128, 128, 3, (0.3, 0.5), max_overlap, True)
+            for i, m in enumerate(masks):
+                grown = cv2.dilate(m.astype(np.uint8), np.ones((3, 3), np.uint8))
+                others = np.logical_or.reduce([o for j, o in enumerate(masks) if j != i]
+                                              or [np.zeros_like(m)])
+                total += int((grown.astype(bool) & others).sum())
+        return total
+
+    assert contact(0.) * 10 < contact(1.)
+    for bad in (dict(object_size=(0.5, 0.2)), dict(object_size=(0, 0.5)),
+                dict(max_objects=0), dict(max_overlap=1.5)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            generate_toy_dataset(str(tmp_path / 'bad'), 'coco', 1, 1, **bad)
+
+
 @needs_mmdet
 def test_coco_read_by_mmdet(tmp_path):
     from mmdet.datasets import CocoDataset
