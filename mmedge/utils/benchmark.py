@@ -5,16 +5,18 @@ conv / linear / matmul / einsum plus fvcore's norm handles), the counter the Edg
 RepNeXt authors use and the one ``reference/facts.json`` lists as "fvcore MACs".  When fvcore is not
 installed, ``torch.utils.flop_counter`` FLOPs / 2 (conv / matmul only) is reported under another name.
 """
+import contextlib
 import gc
 import os
 import statistics
 import time
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 
-__all__ = ['count_params', 'count_macs', 'measure_latency', 'benchmark_model',
+__all__ = ['count_params', 'count_macs', 'measure_latency', 'measure_latency_interleaved',
+           'benchmark_model',
            'build_backbone', 'build_model_from_config', 'TensorForward',
            'zoo_table_main', 'macs_without_attention']
 
@@ -75,22 +77,50 @@ def macs_without_attention(model: nn.Module, inputs: torch.Tensor) -> float:
 
 
 @torch.no_grad()
+def _sync(inputs: torch.Tensor) -> None:
+    if inputs.is_cuda:  # CUDA kernels run asynchronously: time finished work only
+        torch.cuda.synchronize(inputs.device)
+
+
 def measure_latency(model: nn.Module,
                     inputs: torch.Tensor,
                     runs: int = 20,
-                    warmup: int = 5) -> Dict[str, float]:
-    """Median / min / mean seconds of ``runs`` eval-mode forwards after ``warmup``."""
-    model.eval()
-    for _ in range(warmup):
-        model(inputs)
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        model(inputs)
-        times.append(time.perf_counter() - t0)
-    return dict(
-        median=statistics.median(times), min=min(times),
-        mean=statistics.fmean(times))
+                    warmup: int = 5,
+                    amp: Optional[str] = None) -> Dict[str, float]:
+    """Median / min / mean seconds of ``runs`` eval-mode forwards after ``warmup``.
+
+    ``amp``: None, ``'fp16'`` or ``'bf16'``, a forward under ``torch.autocast`` on the inputs'
+    device. On CUDA every timed forward ends with a synchronisation.
+    """
+    return measure_latency_interleaved([model], inputs, runs, warmup, amp)[0]
+
+
+def measure_latency_interleaved(models: Sequence[nn.Module],
+                                inputs: torch.Tensor,
+                                runs: int = 20,
+                                warmup: int = 5,
+                                amp: Optional[str] = None) -> List[Dict[str, float]]:
+    """:func:`measure_latency` of several models with their forwards alternating, so that a
+    change of machine load during the measurement affects all of them alike."""
+    dtype = AMP_DTYPES[amp]
+    ctx = (lambda: torch.autocast(inputs.device.type, dtype=dtype)) if dtype else (
+        contextlib.nullcontext)
+    for model in models:
+        model.eval()
+    times = [[] for _ in models]
+    with torch.no_grad(), ctx():
+        for model in models:
+            for _ in range(warmup):
+                model(inputs)
+        _sync(inputs)
+        for _ in range(runs):
+            for model, t in zip(models, times):
+                t0 = time.perf_counter()
+                model(inputs)
+                _sync(inputs)
+                t.append(time.perf_counter() - t0)
+    return [dict(median=statistics.median(t), min=min(t), mean=statistics.fmean(t))
+            for t in times]
 
 
 def _peak_rss_mb() -> float:
@@ -202,6 +232,9 @@ def build_model_from_config(path: str, checkpoint: Optional[str] = None):
     return TensorForward(model.eval()), model
 
 
+AMP_DTYPES = {None: None, 'none': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+
+
 def benchmark_model(model: nn.Module,
                     size: Sequence[int] = (224, 224),
                     batch: int = 1,
@@ -211,25 +244,41 @@ def benchmark_model(model: nn.Module,
                     threads: Optional[int] = None,
                     device: str = 'cpu',
                     flops: bool = True,
-                    memory: bool = True) -> dict:
-    """Everything the benchmark table reports for one model at one input size."""
+                    memory: bool = True,
+                    amp: Optional[str] = None,
+                    compile: bool = False,
+                    latency: bool = True) -> dict:
+    """Everything the benchmark table reports for one model at one input size.
+
+    ``amp`` (``'fp16'`` / ``'bf16'``) times the forwards under autocast and ``compile`` times
+    ``torch.compile(model)`` (its compilation happens in the warm-up); params, MACs and memory
+    are always those of the plain fp32 model. ``latency=False`` leaves the batch-1 latency to
+    the caller (e.g. :func:`measure_latency_interleaved` over several forms).
+    """
     if threads:
         torch.set_num_threads(threads)
+    if amp not in AMP_DTYPES:
+        raise ValueError(f'amp must be one of {sorted(k for k in AMP_DTYPES if k)}, got {amp!r}')
     model = model.to(device).eval()
     h, w = size
     x = torch.randn(batch, 3, h, w, device=device)
     result = dict(params=count_params(model), size=f'{h}x{w}',
-                  threads=torch.get_num_threads(), device=device)
+                  threads=torch.get_num_threads(), device=device,
+                  amp=AMP_DTYPES[amp] and amp, compiled=compile)
     if flops:
         macs, counter = count_macs(model, torch.randn(1, 3, h, w,
                                                       device=device))
         result.update(gmacs=macs / 1e9, flop_counter=counter)
-    lat = measure_latency(model, x, runs=runs, warmup=warmup)
-    result.update(latency_ms=lat['median'] * 1e3, latency_min_ms=lat['min'] * 1e3)
+    timed = torch.compile(model) if compile else model
+    if latency:
+        lat = measure_latency(timed, x, runs=runs, warmup=warmup, amp=amp)
+        result.update(latency_ms=lat['median'] * 1e3, latency_min_ms=lat['min'] * 1e3)
     if throughput_batch:
         xb = torch.randn(throughput_batch, 3, h, w, device=device)
-        t = measure_latency(model, xb, runs=max(3, runs // 4), warmup=2)
+        t = measure_latency(timed, xb, runs=max(3, runs // 4), warmup=2, amp=amp)
         result['throughput_img_s'] = throughput_batch / t['median']
+        result['throughput_batch'] = throughput_batch
+        result['us_per_img'] = t['median'] / throughput_batch * 1e6
     if memory:
         result['peak_mem_mb'] = peak_memory_mb(model, x)
     gc.collect()

@@ -51,6 +51,28 @@ def test_benchmark_row_and_cli(tmp_path):
         assert len(json.load(f)['rows']) == 2
 
 
+def test_benchmark_amp_and_compile_modes():
+    """The GPU-throughput modes (autocast dtypes, torch.compile) run, here on CPU."""
+    import shutil
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+    import benchmark
+    base = ['repnext:m0', '--size', '32', '--runs', '1', '--warmup', '1', '--no-memory',
+            '--no-flops', '--deploy', 'yes']
+    rows = benchmark.main(base + ['--throughput-batch', '2', '--amp', 'none', 'bf16'])
+    assert [r['form'] for r in rows] == ['deploy', 'deploy bf16']
+    for r in rows:
+        assert r['throughput_batch'] == 2 and r['us_per_img'] > 0
+        assert r['amp'] == ('bf16' if 'bf16' in r['form'] else None)
+        assert not r['compiled']
+    if shutil.which('cc') or shutil.which('gcc'):  # inductor compiles C++ on CPU
+        # one compilation only (batch 1, fp32): compiling is slow on a small CPU
+        rows = benchmark.main(base + ['--throughput-batch', '0', '--compile', 'yes'])
+        assert [r['form'] for r in rows] == ['deploy compiled']
+        assert rows[0]['compiled'] and rows[0]['latency_ms'] > 0
+    with pytest.raises(ValueError, match='amp'):
+        benchmark_model(build_backbone('repnext', 'm0'), (32, 32), amp='int8')
+
+
 @pytest.mark.parametrize('family,token,arch', [
     ('edgenext', 'xxs', 'xx_small'), ('edgevit', 'xxs', 'xxs'),
     ('emo', '1m', '1m'), ('repnext', 'm0', 'm0'), ('efficientvit', 'b0', 'b0')])

@@ -10,16 +10,15 @@ numbers are noisy; the ratio is the robust figure.
 import argparse
 import copy
 import os.path as osp
-import statistics
 import sys
-import time
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from mmedge.utils.benchmark import build_backbone  # noqa: E402
+from mmedge.utils.benchmark import (build_backbone,  # noqa: E402
+                                    measure_latency_interleaved)
 
 
 def parse_args(argv=None):
@@ -32,19 +31,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-@torch.no_grad()
 def measure(train, fused, size, runs, warmup):
     x = torch.randn(1, 3, size, size)
-    times = {'train': [], 'deploy': []}
-    for model in (train, fused):
-        for _ in range(warmup):
-            model(x)
-    for _ in range(runs):
-        for name, model in (('train', train), ('deploy', fused)):
-            start = time.perf_counter()
-            model(x)
-            times[name].append((time.perf_counter() - start) * 1e3)
-    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
+    lats = measure_latency_interleaved([train, fused], x, runs=runs, warmup=warmup)
+    return {name: (lat['median'] * 1e3, lat['min'] * 1e3)
+            for name, lat in zip(('train', 'deploy'), lats)}
 
 
 def main(argv=None):
