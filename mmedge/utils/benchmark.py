@@ -247,13 +247,15 @@ def benchmark_model(model: nn.Module,
                     memory: bool = True,
                     amp: Optional[str] = None,
                     compile: bool = False,
-                    latency: bool = True) -> dict:
+                    latency: bool = True,
+                    timed: Optional[nn.Module] = None) -> dict:
     """Everything the benchmark table reports for one model at one input size.
 
     ``amp`` (``'fp16'`` / ``'bf16'``) times the forwards under autocast and ``compile`` times
     ``torch.compile(model)`` (its compilation happens in the warm-up); params, MACs and memory
     are always those of the plain fp32 model. ``latency=False`` leaves the batch-1 latency to
-    the caller (e.g. :func:`measure_latency_interleaved` over several forms).
+    the caller (e.g. :func:`measure_latency_interleaved` over several forms); ``timed`` is
+    that caller's ``torch.compile(model)``, so that the model is compiled only once.
     """
     if threads:
         torch.set_num_threads(threads)
@@ -269,7 +271,8 @@ def benchmark_model(model: nn.Module,
         macs, counter = count_macs(model, torch.randn(1, 3, h, w,
                                                       device=device))
         result.update(gmacs=macs / 1e9, flop_counter=counter)
-    timed = torch.compile(model) if compile else model
+    if timed is None:
+        timed = torch.compile(model) if compile else model
     if latency:
         lat = measure_latency(timed, x, runs=runs, warmup=warmup, amp=amp)
         result.update(latency_ms=lat['median'] * 1e3, latency_min_ms=lat['min'] * 1e3)

@@ -108,21 +108,21 @@ def main(argv=None):
             h, _, w = str(size).partition('x')
             hw = (int(h), int(w or h))
             for comp in compiles:
+                timed = [torch.compile(m) if comp else m for _, m in models]
                 for amp in args.amp:
                     group = []
-                    for form, model in models:
+                    for (form, model), t in zip(models, timed):
                         res = benchmark_model(
                             model, hw, threads=args.threads,
                             throughput_batch=args.throughput_batch, runs=args.runs,
                             warmup=args.warmup, device=args.device,
                             flops=not args.no_flops, memory=not args.no_memory,
-                            amp=amp, compile=comp, latency=False)
+                            amp=amp, compile=comp, latency=False, timed=t)
                         form += '' if amp == 'none' else f' {amp}'
                         form += ' compiled' if comp else ''
                         res.update(model=name, form=form)
                         group.append(res)
                     # batch-1 latency of the forms measured interleaved (same machine load)
-                    timed = [torch.compile(m) if comp else m for _, m in models]
                     x = torch.randn(1, 3, *hw, device=args.device)
                     lats = measure_latency_interleaved(
                         timed, x, runs=args.runs, warmup=args.warmup, amp=amp)
