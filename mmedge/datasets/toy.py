@@ -5,7 +5,8 @@ random size, position and rotation. By default each class keeps its own hue fami
 background and shapes barely overlap, which makes a set that small detectors and segmentors learn
 within minutes on a CPU (see the README's learnability benchmark); ``class_colours=False``,
 ``max_overlap=1`` and smaller ``object_size`` give a harder set (any colour, free occlusion). Boxes /
-masks / label maps are computed after occlusion.  The formats are the ones the stock mmdet / mmseg dataset classes read:
+masks / label maps are computed after occlusion. The formats are the ones the stock mmdet / mmseg
+dataset classes read:
 
 * ``coco``: ``annotations/instances_{train,val}2017.json`` (boxes + polygon masks),
   ``{train,val}2017/*.jpg``
@@ -102,15 +103,16 @@ def _render(rng, h, w, max_objects, object_size, max_overlap, class_colours):
                 break
         else:
             continue  # no room left for it
+        # keep shapes visibly different from the background they cover
+        around = img[mask].mean(0)
         if class_colours:
             colour = _class_colour(rng, label)
-            if np.abs(colour - img[mask].mean(0)).sum() < 120:  # darker / lighter
-                colour = colour * (0.45 if img[mask].mean() > 128 else 1.)
+            if np.abs(colour - around).sum() < 120 and around.mean() > 128:
+                colour = colour * 0.45  # darker on a light background, same hue
         else:
             colour = rng.uniform(0, 255, size=3)
-            # keep shapes visibly different from the background around them
-            if np.abs(colour - img[mask].mean(0)).sum() < 120:
-                colour = 255 - img[mask].mean(0)
+            if np.abs(colour - around).sum() < 120:
+                colour = 255 - around
         shade = rng.normal(0, 8, size=(int(mask.sum()), 3))
         img[mask] = np.clip(colour + shade, 0, 255).astype(np.uint8)
         owner[mask] = len(labels)
