@@ -32,6 +32,19 @@ def facts(ref_dir):
         return json.load(f)
 
 
+CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')
+
+
+def config_path(stem):
+    """``configs/<folder>/<stem>.py`` of this checkout (one folder per family, ``toy``)."""
+    import glob
+    stem = stem[:-3] if stem.endswith('.py') else stem
+    hits = [p for p in glob.glob(osp.join(CONFIG_ROOT, '*', stem + '.py'))
+            if osp.basename(osp.dirname(p)) != '_base_']
+    assert len(hits) == 1, f'config {stem}: {hits or "not found"} under {CONFIG_ROOT}'
+    return hits[0]
+
+
 def _have(pkg):
     return importlib.util.find_spec(pkg) is not None
 

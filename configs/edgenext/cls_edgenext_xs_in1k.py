@@ -1,6 +1,6 @@
 # EdgeNeXt-XS on ImageNet-1k (paper: 2.3M params, 538M MAdds @256, 75.0 top-1).
 # official: no RandAugment, no drop path.
-_base_ = ['./_base_/models/cls_edgenext.py']
+_base_ = ['../_base_/models/cls_edgenext.py']
 
 model = dict(
     backbone=dict(arch='x_small', drop_path_rate=0.),

@@ -11,7 +11,7 @@
 # 32: same parameters, fewer MAdds than the paper's OS16 model (see docs/model_zoo_seg.md);
 # no extra COCO data (mmseg's VOC recipe uses SBD only).
 _base_ = [
-    './_base_/models/seg_deeplabv3.py',
+    '../_base_/models/seg_deeplabv3.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_20k.py'

@@ -3,7 +3,7 @@
 # Recipe (spec edgenext.md §5.2, the MobileViT/ml-cvnets SSDLite set-up the authors follow):
 # stage-3 (OS16) and stage-4 (OS32) outputs feed the SSD neck; AdamW (wd 0.01), cosine LR
 # 9e-4 -> 1e-6 with 500 warm-up iterations from 9e-5, 200 epochs, 4 GPUs x 32 images, EMA.
-_base_ = './_base_/det_ssdlite_coco.py'
+_base_ = '../_base_/det_ssdlite_coco.py'
 
 # The authors' ImageNet-1K weights, converted on load. Download
 # https://github.com/mmaaz60/EdgeNeXt/releases/download/v1.0/edgenext_small.pth

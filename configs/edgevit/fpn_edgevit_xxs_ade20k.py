@@ -8,9 +8,9 @@
 # path 0.1 (the official code's default; the paper gives none).
 # The other EdgeViT variants inherit this file and change the backbone.
 _base_ = [
-    './_base_/models/seg_fpn.py', 'mmseg::_base_/datasets/ade20k.py',
+    '../_base_/models/seg_fpn.py', 'mmseg::_base_/datasets/ade20k.py',
     'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/seg_adamw-poly_80k.py'
+    '../_base_/schedules/seg_adamw-poly_80k.py'
 ]
 
 # The authors released no ImageNet weights (saic-fi/edgevit has none): train

@@ -7,7 +7,7 @@
 # code's default) and frozen BN statistics in the backbone (norm_eval).
 # EdgeViT-XS / S inherit this file.
 _base_ = [
-    './_base_/models/det_maskrcnn.py',
+    '../_base_/models/det_maskrcnn.py',
     'mmdet::_base_/datasets/coco_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'

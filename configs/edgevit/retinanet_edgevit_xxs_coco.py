@@ -8,7 +8,7 @@
 # local-aggregation BNs (norm_eval, as mmdet does for BN backbones at 2 images per GPU).
 # EdgeViT-XS / S inherit this file.
 _base_ = [
-    './_base_/models/det_retinanet.py',
+    '../_base_/models/det_retinanet.py',
     'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'

@@ -1,5 +1,5 @@
 # EfficientViT-B1 (MIT HAN Lab) on ImageNet-1k at 224x224 (recipe in the base file).
-_base_ = ['./_base_/models/cls_efficientvit.py']
+_base_ = ['../_base_/models/cls_efficientvit.py']
 
 model = dict(
     backbone=dict(arch='b1'),

@@ -3,7 +3,7 @@
 # MobileNetV3" (spec default): 1x1 conv 192 -> 1152 + BN + hswish, GAP,
 # Linear 1152 -> 1536 (with bias, no norm) + hswish, Linear -> 1000; 406.9M MACs
 # at 224x224 with the backbone (paper: 406M).
-_base_ = ['./_base_/models/cls_efficientvit.py']
+_base_ = ['../_base_/models/cls_efficientvit.py']
 
 model = dict(
     backbone=dict(type='mmedge.EfficientViTPaper', arch='base'),

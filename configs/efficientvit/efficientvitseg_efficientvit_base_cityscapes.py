@@ -13,7 +13,7 @@
 # r1536 / r1408 (the paper's lower test resolutions): the -r1536 / -r1408 configs test
 # this model at 768x1536 / 704x1408.
 _base_ = [
-    './_base_/models/seg_efficientvitseg.py',
+    '../_base_/models/seg_efficientvitseg.py',
     'mmseg::_base_/datasets/cityscapes_1024x1024.py',
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_160k.py'

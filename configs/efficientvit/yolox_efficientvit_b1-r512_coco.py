@@ -4,11 +4,11 @@
 # paper's detector is on EfficientViT-Base (Table 1: 40.7 AP at r512, 3.2G MACs).
 _base_ = './yolox_efficientvit_base-r512_coco.py'
 
-# The authors' ImageNet-1K weights (https://huggingface.co/han-cai/efficientvit-cls,
-# file b1-r224.pt), converted on load; override:
-# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file gives a warning and
-# the backbone trains from scratch.
-checkpoint_file = 'checkpoints/b1-r224.pt'
+# The authors' ImageNet-1K weights, converted on load: download
+# https://huggingface.co/han-cai/efficientvit-cls/resolve/main/efficientvit_b1_r224.pt
+# into checkpoints/ (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH).
+# A missing file gives a warning and the backbone trains from scratch.
+checkpoint_file = 'checkpoints/efficientvit_b1_r224.pt'
 
 model = dict(
     backbone=dict(

@@ -3,8 +3,8 @@
 # backbone, for users of the authors' released ImageNet weights. Not a paper pairing.
 _base_ = './yolox_efficientvit_b1-r512_coco.py'
 
-# https://huggingface.co/han-cai/efficientvit-cls, file b2-r224.pt
-checkpoint_file = 'checkpoints/b2-r224.pt'
+# https://huggingface.co/han-cai/efficientvit-cls/resolve/main/efficientvit_b2_r224.pt
+checkpoint_file = 'checkpoints/efficientvit_b2_r224.pt'
 
 model = dict(
     backbone=dict(arch='b2', init_cfg=dict(checkpoint=checkpoint_file)),

@@ -7,9 +7,9 @@
 # 8 GPUs x 4 images. Single-scale whole-image test at (2048, 512).
 # The other EMO variants inherit this file and change the backbone.
 _base_ = [
-    './_base_/models/seg_deeplabv3.py', 'mmseg::_base_/datasets/ade20k.py',
+    '../_base_/models/seg_deeplabv3.py', 'mmseg::_base_/datasets/ade20k.py',
     'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/seg_adamw-poly_80k.py'
+    '../_base_/schedules/seg_adamw-poly_80k.py'
 ]
 
 # The authors' ImageNet-1K weights (resources/EMO_5M/net.pth in the official repo),

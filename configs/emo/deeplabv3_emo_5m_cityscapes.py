@@ -4,9 +4,9 @@
 # both 256 channels; window 16; AdamW lr 1.2e-4, wd 0.01, no decay on norms, poly 0.9 to
 # 0; 8 GPUs x 2 images; whole-image test at 1024x2048.
 _base_ = [
-    './_base_/models/seg_deeplabv3.py', 'mmseg::_base_/datasets/cityscapes.py',
+    '../_base_/models/seg_deeplabv3.py', 'mmseg::_base_/datasets/cityscapes.py',
     'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/seg_adamw-poly_80k.py'
+    '../_base_/schedules/seg_adamw-poly_80k.py'
 ]
 
 # The authors' ImageNet-1K weights (resources/EMO_5M/net.pth in the official repo),

@@ -8,7 +8,7 @@
 # 500 linear warm-up iterations from 0.001x, cosine to 0; 8 GPUs x 4 images.
 # EMO-1M / 2M inherit this file.
 _base_ = [
-    './_base_/models/det_retinanet.py',
+    '../_base_/models/det_retinanet.py',
     'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'

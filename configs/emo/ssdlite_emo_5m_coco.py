@@ -7,7 +7,7 @@
 # on the backbone norms, 500 linear warm-up iterations from 0.001x, cosine to 0;
 # 120 epochs x RepeatDataset(times=5) = 600 COCO epochs; 8 GPUs x 24 images.
 # EMO-1M / 2M inherit this file.
-_base_ = './_base_/det_ssdlite_coco.py'
+_base_ = '../_base_/det_ssdlite_coco.py'
 
 # The authors' ImageNet-1K weights (resources/EMO_5M/net.pth of github.com/zhangzjn/EMO:
 # https://github.com/zhangzjn/EMO/raw/main/resources/EMO_5M/net.pth), converted on load.

@@ -1,4 +1,4 @@
 # RepNeXt-M1 on ImageNet-1k (training form; recipe in the base file).
-_base_ = ['./_base_/models/cls_repnext.py']
+_base_ = ['../_base_/models/cls_repnext.py']
 
 model = dict(backbone=dict(arch='m1'), head=dict(in_channels=384))

@@ -1,5 +1,5 @@
 # RepNeXt-M5 on ImageNet-1k (training form; recipe in the base file).
-_base_ = ['./_base_/models/cls_repnext.py']
+_base_ = ['../_base_/models/cls_repnext.py']
 
 model = dict(backbone=dict(arch='m5'), head=dict(in_channels=640))
 

@@ -8,9 +8,9 @@
 # Test: shorter side 512, padded to a multiple of 32 (AlignResize).
 # The other RepNeXt variants inherit this file and change the backbone.
 _base_ = [
-    './_base_/models/seg_fpn.py', 'mmseg::_base_/datasets/ade20k.py',
+    '../_base_/models/seg_fpn.py', 'mmseg::_base_/datasets/ade20k.py',
     'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/seg_adamw-poly_80k.py'
+    '../_base_/schedules/seg_adamw-poly_80k.py'
 ]
 
 # The authors' distilled ImageNet-1K weights (training form), converted on load. Download

@@ -4,9 +4,9 @@
 # and the FPN head (128 channels); no auxiliary head; AdamW lr 1e-4, wd 0.05, poly 0.9 to
 # 1e-6; 8 GPUs x 2 images; whole-image test at 1024x2048.
 _base_ = [
-    './_base_/models/seg_fpn.py', 'mmseg::_base_/datasets/cityscapes.py',
+    '../_base_/models/seg_fpn.py', 'mmseg::_base_/datasets/cityscapes.py',
     'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/seg_adamw-poly_80k.py'
+    '../_base_/schedules/seg_adamw-poly_80k.py'
 ]
 
 # The authors' distilled ImageNet-1K weights (training form), converted on load. Download

@@ -8,7 +8,7 @@
 # 1e-6x), AdamW lr 2e-4, wd 0.05, batch 8 (4 GPUs x 2 images).
 # RepNeXt-M4 / M5 inherit this file.
 _base_ = [
-    './_base_/models/det_maskrcnn.py',
+    '../_base_/models/det_maskrcnn.py',
     'mmdet::_base_/datasets/coco_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'

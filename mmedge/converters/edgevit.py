@@ -50,7 +50,7 @@ def convert_edgevit(state_dict: dict,
         keep_head (bool): ``False`` returns backbone keys without a prefix
             and drops the final BatchNorm and the classifier. ``True`` returns
             the keys of the mmpretrain ``ImageClassifier`` of
-            ``configs/cls_edgevit_*_in1k.py`` (``backbone.*`` with
+            ``configs/edgevit/cls_edgevit_*_in1k.py`` (``backbone.*`` with
             ``backbone.norm.*``, ``head.fc.*``). Defaults to False.
 
     Returns:

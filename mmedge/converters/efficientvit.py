@@ -52,7 +52,7 @@ def convert_efficientvit(state_dict: dict,
             (``state_dict`` / ``model`` / ``model_ema``), or an already converted dict.
         keep_head (bool): False returns backbone keys without a prefix and drops the head.
             True returns the keys of the mmpretrain ``ImageClassifier`` of
-            ``configs/cls_efficientvit_*_in1k.py`` (``backbone.*`` and ``head.*`` of
+            ``configs/efficientvit/cls_efficientvit_*_in1k.py`` (``backbone.*`` and ``head.*`` of
             :class:`EfficientViTClsHead`). Defaults to False.
 
     Returns:

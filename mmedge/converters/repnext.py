@@ -40,7 +40,7 @@ def convert_repnext(state_dict: dict,
             are stripped).
         keep_head (bool): ``False`` returns the backbone keys of :class:`mmedge.models.RepNeXt`
             without prefix and drops the classifier. ``True`` returns the keys of the mmpretrain
-            ``ImageClassifier`` of ``configs/cls_repnext_*_in1k.py``: ``backbone.*`` and the
+            ``ImageClassifier`` of ``configs/repnext/cls_repnext_*_in1k.py``: ``backbone.*`` and the
             ``head.*`` of ``RepNeXtClsHead``. Defaults to False.
 
     Returns:

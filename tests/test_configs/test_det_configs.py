@@ -10,7 +10,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import needs_mmdet
+from conftest import config_path, needs_mmdet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FRAMEWORKS = ('ssdlite', 'retinanet', 'maskrcnn', 'yolox')
@@ -18,7 +18,7 @@ FRAMEWORKS = ('ssdlite', 'retinanet', 'maskrcnn', 'yolox')
 
 def _det_configs(toy):
     out = []
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))):
         stem = osp.splitext(osp.basename(path))[0]
         parts = stem.split('_')
         if toy and parts[0] == 'toy' and parts[1] in FRAMEWORKS:
@@ -56,7 +56,7 @@ pytestmark = needs_mmdet
 
 
 def _path(stem):
-    return osp.join(ROOT, 'configs', stem + '.py')
+    return config_path(stem)
 
 
 @functools.lru_cache(maxsize=None)

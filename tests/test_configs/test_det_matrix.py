@@ -12,7 +12,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import needs_mmdet
+from conftest import config_path, needs_mmdet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -48,7 +48,7 @@ def _out_channels(cls_name, arch):
 @functools.lru_cache(maxsize=None)
 def _template(framework):
     from mmengine.config import Config
-    return Config.fromfile(osp.join(ROOT, 'configs', TEMPLATES[framework]))
+    return Config.fromfile(config_path(TEMPLATES[framework]))
 
 
 def _model_cfg(family, framework):

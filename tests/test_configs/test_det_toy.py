@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import torch
-from conftest import needs_mmdet
+from conftest import config_path, needs_mmdet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools'))
@@ -69,7 +69,7 @@ def test_toy_config_trains_one_iteration(stem, options, tmp_path):
     root = str(tmp_path / 'data') + '/'
     work = str(tmp_path / 'work')
     runner = train_tool.main([
-        osp.join(ROOT, 'configs', stem + '.py'), '--work-dir', work,
+        config_path(stem), '--work-dir', work,
         '--cfg-options', *options(root), *_QUIET
     ])
     assert osp.isfile(osp.join(root, '.toy_dataset.json'))
@@ -111,7 +111,7 @@ def _point_at(ds, root):
 def test_real_configs_read_the_layout(stem, fmt, toy_roots, scope):
     from mmdet.registry import DATASETS
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', stem + '.py'))
+    cfg = Config.fromfile(config_path(stem))
     for split in ('train', 'test'):
         ds_cfg = copy.deepcopy(cfg[f'{split}_dataloader'].dataset)
         _point_at(ds_cfg, toy_roots[fmt])

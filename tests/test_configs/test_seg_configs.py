@@ -7,7 +7,7 @@ import sys
 import warnings
 
 import pytest
-from conftest import needs_mmseg
+from conftest import config_path, needs_mmseg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
@@ -16,7 +16,7 @@ FRAMEWORKS = ('deeplabv3', 'pspnet', 'fpn', 'efficientvitseg')
 
 def _seg_configs():
     out = []
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))):
         stem = osp.splitext(osp.basename(path))[0]
         parts = stem.split('_')
         framework = parts[1] if parts[0] == 'toy' else parts[0]
@@ -41,7 +41,7 @@ PARAMS_MATCH = [
 
 def _cfg(stem):
     from mmengine.config import Config
-    return Config.fromfile(osp.join(ROOT, 'configs', stem + '.py'))
+    return Config.fromfile(config_path(stem))
 
 
 def _build(cfg, scope):
@@ -97,7 +97,7 @@ def test_config_conventions(stem):
         assert init.type == 'Pretrained'
         assert init.checkpoint == cfg.checkpoint_file
         assert init.checkpoint.startswith('checkpoints/')
-        with open(osp.join(ROOT, 'configs', stem + '.py')) as f:
+        with open(config_path(stem)) as f:
             head = f.read(600)
         assert 'Paper' in head or 'no paper pairing' in head.lower()
 

@@ -10,7 +10,7 @@ from conftest import needs_mmseg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools'))
-CONFIG = osp.join(ROOT, 'configs', 'toy_deeplabv3_emo_1m_voc.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'toy_deeplabv3_emo_1m_voc.py')
 
 
 def _options(tmp_path):

@@ -20,7 +20,7 @@ VARIANTS = {
     'x_small_bn_hs': 'xs-bnhs',
     'small_bn_hs': 's-bnhs'
 }
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'edgenext')
 
 
 def _zeros(ref_dir, variant):

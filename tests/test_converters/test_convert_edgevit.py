@@ -13,7 +13,7 @@ from mmedge.models import EdgeViT
 
 ARCHS = ('xxs', 'xs', 's')
 CONFIG = osp.join(
-    osp.dirname(__file__), '..', '..', 'configs', 'cls_edgevit_{}_in1k.py')
+    osp.dirname(__file__), '..', '..', 'configs', 'edgevit', 'cls_edgevit_{}_in1k.py')
 TINY = dict(
     embed_dims=(8, 16, 24, 32),
     depths=(1, 2, 1, 1),

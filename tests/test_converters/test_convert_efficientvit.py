@@ -13,7 +13,7 @@ from mmedge.models.backbones import EfficientViT
 
 ARCHS = ('b0', 'b1', 'b2', 'b3', 'l1', 'l2', 'l3')
 CONFIG = osp.join(
-    osp.dirname(__file__), '..', '..', 'configs',
+    osp.dirname(__file__), '..', '..', 'configs', 'efficientvit',
     'cls_efficientvit_{}_in1k.py')
 TINY = dict(
     widths=(8, 16, 16, 32, 32),

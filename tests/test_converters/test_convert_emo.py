@@ -11,7 +11,7 @@ from mmedge.converters.emo import convert_emo
 from mmedge.models import EMO
 
 VARIANTS = ('1m', '2m', '5m', '6m')
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'emo')
 HEAD_KEYS = ('norm.norm.weight', 'norm.norm.bias', 'head.weight', 'head.bias')
 
 

@@ -14,7 +14,7 @@ from mmedge.models import RepNeXt
 ARCHS = ('m0', 'm1', 'm2', 'm3', 'm4', 'm5')
 FORMS = ('train', 'deploy')
 CONFIG = osp.join(
-    osp.dirname(__file__), '..', '..', 'configs', 'cls_repnext_{}_in1k.py')
+    osp.dirname(__file__), '..', '..', 'configs', 'repnext', 'cls_repnext_{}_in1k.py')
 TINY = dict(channels=(8, 16, 32, 64), depths=(1, 2, 1, 1))
 
 # mmedge key -> authors' key (the inverse of the converter), for round trips

@@ -84,7 +84,7 @@ def test_fvcore_macs_match_reference(facts, family, token, arch):
     ref = facts['families'][family]['variants'][arch]['flops']['224'][
         'fvcore_total']
     model, _ = build_model_from_config(
-        osp.join(ROOT, 'configs', f'cls_{family}_{token}_in1k.py'))
+        osp.join(ROOT, 'configs', family, f'cls_{family}_{token}_in1k.py'))
     macs, counter = count_macs(model, torch.randn(1, 3, 224, 224))
     assert counter == 'fvcore'
     if family == 'edgenext':

@@ -90,7 +90,7 @@ def test_bare_backbone(tmp_path):
 @needs_mmpretrain
 def test_classifier(tmp_path):
     pytest.importorskip('mmpretrain.models')  # needs torchvision
-    base = osp.join(ROOT, 'configs', 'cls_repnext_m0_in1k.py')
+    base = osp.join(ROOT, 'configs', 'repnext', 'cls_repnext_m0_in1k.py')
     text = (f'_base_ = [{base!r}]\n'
             f'model = dict(\n'
             f'    backbone=dict(_delete_=True, type="mmedge.RepNeXt",\n'

@@ -9,7 +9,7 @@ from conftest import needs_mmdet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools'))
-CONFIG = osp.join(ROOT, 'configs', 'toy_ssdlite_edgenext_s_coco.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'toy_ssdlite_edgenext_s_coco.py')
 
 
 def _data_options(data_root):
@@ -74,7 +74,7 @@ def test_missing_dataset_names_the_layout(tmp_path):
     from mmengine.config import Config
 
     from mmedge.utils.data_check import DatasetNotFoundError, check_datasets
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ssdlite_edgenext_s_coco.py'))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'edgenext', 'ssdlite_edgenext_s_coco.py'))
     cfg.merge_from_dict({
         'train_dataloader.dataset.dataset.data_root': str(tmp_path / 'coco/'),
         'val_dataloader.dataset.data_root': str(tmp_path / 'coco/'),

@@ -4,7 +4,7 @@
     python tools/analysis_tools/benchmark.py edgenext:small repnext:m3 --size 224 512 --deploy both
     python tools/analysis_tools/benchmark.py all --size 224 512 --out work_dirs/benchmark.json
     # a whole detector / segmentor / classifier config (tensor-mode forward)
-    python tools/analysis_tools/benchmark.py --config configs/ssdlite_edgenext_s_coco.py --size 320
+    python tools/analysis_tools/benchmark.py --config configs/edgenext/ssdlite_edgenext_s_coco.py --size 320
 
     # GPU throughput at batch 256, fp32 / bf16 / fp16 autocast, eager and torch.compile
     python tools/analysis_tools/benchmark.py edgenext:xx_small --size 256 --device cuda \

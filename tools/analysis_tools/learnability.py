@@ -79,7 +79,9 @@ def _parse_options(options):
 
 def _load_cfg(name, work_root, epochs=None, options=None):
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join('configs', name + '.py'))
+
+    from mmedge.utils.mim import find_config
+    cfg = Config.fromfile(find_config(name))
     cfg.work_dir = osp.join(work_root, name)
     # evaluate once, after training (val_begin: not even at the loop's last epoch)
     cfg.train_cfg.val_interval = 10**6

@@ -1,7 +1,7 @@
 """Params and FLOPs of every detection config next to the papers' numbers (docs/model_zoo_det.md).
 
     python tools/analysis_tools/model_zoo_table.py [--out docs/model_zoo_det.md] \
-        [--configs configs/ssdlite_emo_5m_coco.py ...] [--no-flops]
+        [--configs configs/emo/ssdlite_emo_5m_coco.py ...] [--no-flops]
 
 Params: every parameter of the built detector (what the papers' "#Params" count).
 FLOPs: fvcore MACs (1 per multiply-add, norms included; :func:`mmedge.utils.benchmark.count_macs`)
@@ -81,7 +81,7 @@ for _stem in ('ssdlite_emo_2m_coco', 'ssdlite_emo_5m_coco'):
 def det_configs():
     """Every detection config of configs/ (toy configs excluded), sorted."""
     out = []
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))):
         stem = osp.splitext(osp.basename(path))[0]
         if stem.split('_')[0] in FRAMEWORKS:
             out.append(path)

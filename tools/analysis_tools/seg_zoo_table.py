@@ -1,7 +1,7 @@
 """Params and FLOPs of every segmentation config next to the papers' numbers (model_zoo_seg.md).
 
     python tools/analysis_tools/seg_zoo_table.py [--out docs/model_zoo_seg.md] \
-        [--configs configs/deeplabv3_emo_1m_ade20k.py ...] [--no-flops]
+        [--configs configs/emo/deeplabv3_emo_1m_ade20k.py ...] [--no-flops]
 
 Params: every parameter of the built segmentor (auxiliary head included, as the EMO paper
 counts them). FLOPs: fvcore MACs (1 per multiply-add, norms included; the counter the papers
@@ -101,7 +101,7 @@ RECIPES = [
 def seg_configs():
     """Every segmentation config of configs/ (toy configs excluded), sorted."""
     out = []
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))):
         stem = osp.splitext(osp.basename(path))[0]
         if stem.split('_')[0] in FRAMEWORKS:
             out.append(path)

@@ -1,7 +1,7 @@
 """Export a backbone (deploy form) or a detector / segmentor config to ONNX with dynamic H x W.
 
     python tools/deployment/export_onnx.py edgenext:small work_dirs/edgenext_s.onnx --verify
-    python tools/deployment/export_onnx.py --config configs/deeplabv3_emo_1m_ade20k.py out.onnx
+    python tools/deployment/export_onnx.py --config configs/emo/deeplabv3_emo_1m_ade20k.py out.onnx
 
 Backbones are exported after ``switch_to_deploy()`` (pass --no-deploy to keep the training form);
 --verify runs onnxruntime on CPU, compares with PyTorch (max relative error) and times both.

@@ -9,7 +9,7 @@ one (``backbone``, and e.g. ``head`` for ``RepNeXtClsHead``). The output is a te
 ``{'state_dict': ..., 'meta': {...}}`` (loadable with ``weights_only=True``).
 
 To use it, build the fused parts with ``deploy=True``: a deploy config such as
-``configs/cls_repnext_m1-deploy_in1k.py``, or e.g.
+``configs/repnext/cls_repnext_m1-deploy_in1k.py``, or e.g.
 ``--cfg-options model.backbone.deploy=True`` for a detector / segmentor.
 """
 import argparse

@@ -298,7 +298,7 @@ class EfficientViTPaper(BaseEdgeBackbone):
     <https://github.com/mit-han-lab/efficientvit>`_ implements the later B/L design, see
     :class:`EfficientViT`); it is written from the paper, and its acceptance target is the
     paper's MACs: 406M at 224x224 for ``base`` and 584M for ``base_w1.2``, with the classifier
-    of ``configs/cls_efficientvit_base_in1k.py`` (tested within 5%).
+    of ``configs/efficientvit/cls_efficientvit_base_in1k.py`` (tested within 5%).
 
     Layout: stem (3x3/s2 conv + BN + hswish, one residual DSConv 3x3) -> 4 stages, each a
     stride-2 :class:`ShortcutMBConv` followed by ``depths[i]`` blocks: residual MBConvs in

@@ -34,7 +34,7 @@ CHANNELS = dict(
     l1=(64, 128, 256, 512),
     l2=(64, 128, 256, 512),
     l3=(128, 256, 512, 1024))
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs')
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'efficientvit')
 
 
 def test_arch_errors():

@@ -19,7 +19,7 @@ TINY = dict(
     head_dim=8,
     expand_ratio=2,
     kernel_size=3)
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs')
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'efficientvit')
 # parameters achieved (the paper's 7.9M / 10.9M include an unknown head; MACs are the target)
 PARAMS = {'base': 2_303_416, 'base_w1.2': 3_239_856}
 CHANNELS = {'base': (24, 48, 96, 192), 'base_w1.2': (32, 56, 112, 232)}

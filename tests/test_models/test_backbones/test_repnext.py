@@ -16,7 +16,7 @@ from mmedge.models import RepNeXt
 
 TINY = dict(channels=(8, 16, 32, 64), depths=(1, 1, 2, 1))
 VARIANTS = ('m0', 'm1', 'm2', 'm3', 'm4', 'm5')
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs')
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'repnext')
 
 
 def test_arch_errors():
