@@ -16,6 +16,10 @@
 #   mmcv==2.1.0           newest mmcv accepted by mmdet 3.3.0 / mmseg 1.2.2; no wheels on PyPI, so it is
 #                         built from the sdist with its compiled ops (8-18 min once, then pip's cache).
 #   mmengine==0.10.7, mmdet==3.3.0, mmsegmentation==1.2.2, mmpretrain==1.2.0: the matching releases.
+#   openmim==0.3.9        `mim train / test / search mmedge`; installed with --no-deps: it requires
+#                         opendatalab -> openxlab, whose pin downgrades setuptools to 60. What mim
+#                         imports (model-index, pandas, click, colorama, rich, tabulate, requests)
+#                         is installed beside it.
 set -euo pipefail
 
 PY=${PYTHON:-python3}
@@ -57,6 +61,8 @@ fi
 # mmedge itself (editable) with the test / deploy extras; --no-deps keeps the pins above intact.
 "${PIP[@]}" -c "$CONSTRAINTS" -q --no-build-isolation --no-deps -e "$ROOT"
 "${PIP[@]}" -c "$CONSTRAINTS" -q "pytest>=7" onnx onnxruntime fvcore "timm>=1.0"
+"${PIP[@]}" -c "$CONSTRAINTS" -q --no-deps "openmim==0.3.9"
+"${PIP[@]}" -c "$CONSTRAINTS" -q model-index pandas click colorama rich tabulate requests
 "$PY" -c "import mmedge, torch, mmcv, mmdet, mmseg, mmpretrain; \
 print('[setup_env] ok: mmedge', mmedge.__version__, '| torch', torch.__version__, '| mmcv', mmcv.__version__, \
 '| mmdet', mmdet.__version__, '| mmseg', mmseg.__version__, '| mmpretrain', mmpretrain.__version__)"
