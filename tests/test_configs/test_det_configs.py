@@ -12,6 +12,8 @@ import pytest
 import torch
 from conftest import config_path, needs_mmdet
 
+from mmedge.utils.mim import paper_table
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FRAMEWORKS = ('ssdlite', 'retinanet', 'maskrcnn', 'yolox')
 
@@ -33,23 +35,14 @@ TOY_CONFIGS = _det_configs(toy=True)
 # the stock mmdet baseline of the learnability benchmark (not an mmedge backbone)
 STOCK = {'toy_ssdlite_mobilenetv2_coco': 'mmdet.models.backbones.mobilenet_v2'}
 
-# The papers' detector sizes (millions of parameters, the whole detector); every paper pairing
-# that gives one, except EfficientViT-Det (10.6M; no reading of the paper reproduces it, see
-# docs/model_zoo_det.md: its backbone is 2.3M and the detector is sized on the paper's MACs).
+# The papers' detector sizes (millions of parameters, the whole detector), read from the
+# metafiles: every paper pairing that gives one, except EfficientViT-Det (10.6M; no reading of
+# the paper reproduces it, see docs/model_zoo_det.md: its backbone is 2.3M and the detector is
+# sized on the paper's MACs).
 PAPER_PARAMS = {
-    'ssdlite_edgenext_s_coco': 6.2,  # EdgeNeXt Table 4
-    'ssdlite_emo_1m_coco': 2.3,  # EMO Table 8
-    'ssdlite_emo_2m_coco': 3.3,
-    'ssdlite_emo_5m_coco': 6.0,
-    'retinanet_edgevit_xxs_coco': 13.1,  # EdgeViT Table 5
-    'retinanet_edgevit_xs_coco': 16.3,
-    'retinanet_edgevit_s_coco': 22.6,
-    'retinanet_emo_1m_coco': 10.4,  # EMO README
-    'retinanet_emo_2m_coco': 11.5,
-    'retinanet_emo_5m_coco': 14.4,  # EMO Table 12
-    'maskrcnn_edgevit_xxs_coco': 23.8,  # EdgeViT Table 5
-    'maskrcnn_edgevit_xs_coco': 26.5,
-    'maskrcnn_edgevit_s_coco': 32.8,
+    stem: p['params']
+    for stem, p in paper_table(ROOT).items()
+    if stem in CONFIGS and p['params'] and not stem.startswith('yolox_efficientvit_base')
 }
 
 pytestmark = needs_mmdet
@@ -78,6 +71,9 @@ def _model(stem):
 
 def test_the_configs_are_found():
     assert 'ssdlite_edgenext_s_coco' in CONFIGS
+    # the paper pairings with a detector size (SSDLite: EdgeNeXt, EMO; RetinaNet: EdgeViT, EMO;
+    # Mask R-CNN: EdgeViT) all have it in their metafile
+    assert len(PAPER_PARAMS) == 13, sorted(PAPER_PARAMS)
     assert len(CONFIGS) >= 24 and len(TOY_CONFIGS) >= 5
     for fw in FRAMEWORKS:
         assert any(

@@ -30,7 +30,7 @@ PAPER_CONFIGS = [s for s in SEG_CONFIGS if not s.startswith('toy_')]
 # The stock mmseg baseline of the learnability benchmark keeps mmseg's MobileNetV2.
 STOCK_BACKBONE = {'toy_deeplabv3_mobilenetv2_voc'}
 # Paper pairings whose built segmentor has the paper's parameter count (within 5 %); the
-# others are explained in docs/model_zoo_seg.md (EfficientViT-Seg: 2.4M vs 6.5M, spec A12).
+# others are explained in docs/model_zoo_seg.md (EfficientViT-Seg: 2.4M vs 6.5M).
 PARAMS_MATCH = [
     'deeplabv3_edgenext_s_voc', 'deeplabv3_emo_1m_ade20k',
     'deeplabv3_emo_2m_ade20k', 'deeplabv3_emo_5m_ade20k',
@@ -158,10 +158,10 @@ def test_toy_baseline_is_mmseg_stock_model():
 @needs_mmseg
 @pytest.mark.parametrize('stem', PARAMS_MATCH)
 def test_params_match_the_paper(stem, scope):
-    from seg_zoo_table import PAPER
+    from mmedge.utils.mim import paper_table
     model = _build(_cfg(stem), scope)
     params = sum(p.numel() for p in model.parameters()) / 1e6
-    paper = PAPER[stem][1]
+    paper = paper_table(ROOT)[stem]['params']  # from the metafile
     assert abs(params - paper) / paper < 0.05, (stem, params, paper)
 
 

@@ -13,6 +13,7 @@ image (up to 1000; 100 for the mask head), as in mmdet's ``get_flops``. A second
 the attention products (matmul / einsum / scaled-dot-product attention), which mmcv's
 module-hook counter (mmdet 2.x ``get_flops``, used by the EMO authors) never sees.
 """
+import functools
 import glob
 import os.path as osp
 import sys
@@ -25,47 +26,33 @@ sys.path.insert(0, ROOT)
 
 FRAMEWORKS = ('ssdlite', 'retinanet', 'maskrcnn', 'yolox')
 
-# config stem -> the paper's numbers: (source, params M, FLOPs G, COCO val AP) (None: not given)
-PAPER = {
-    'ssdlite_edgenext_s_coco': ('EdgeNeXt Table 4', 6.2, 2.1, 'box 27.9'),
-    'ssdlite_emo_1m_coco': ('EMO Table 8', 2.3, 0.6, 'box 22.0'),
-    'ssdlite_emo_2m_coco': ('EMO Table 8', 3.3, 0.9, 'box 25.2'),
-    'ssdlite_emo_5m_coco': ('EMO Table 8', 6.0, 1.8, 'box 27.9'),
-    'retinanet_edgevit_xxs_coco': ('EdgeViT Table 5', 13.1, None, 'box 38.7'),
-    'retinanet_edgevit_xs_coco': ('EdgeViT Table 5', 16.3, None, 'box 40.6'),
-    'retinanet_edgevit_s_coco': ('EdgeViT Table 5', 22.6, None, 'box 43.4'),
-    'retinanet_emo_1m_coco': ('EMO README', 10.4, 163., 'box 34.4'),
-    'retinanet_emo_2m_coco': ('EMO README', 11.5, 167., 'box 36.2'),
-    'retinanet_emo_5m_coco': ('EMO Table 12, README', 14.4, 178., 'box 38.9'),
-    'maskrcnn_edgevit_xxs_coco':
-    ('EdgeViT Table 5', 23.8, None, 'box 39.9, mask 36.9'),
-    'maskrcnn_edgevit_xs_coco':
-    ('EdgeViT Table 5', 26.5, None, 'box 41.4, mask 38.3'),
-    'maskrcnn_edgevit_s_coco':
-    ('EdgeViT Table 5', 32.8, None, 'box 44.8, mask 41.0'),
-    'maskrcnn_repnext_m3_coco':
-    ('RepNeXt Table 4', None, None, 'box 40.7, mask 37.8'),
-    'maskrcnn_repnext_m4_coco': ('RepNeXt Table 4', None, None,
-                                 'box 42.7, mask 39.2'),
-    'maskrcnn_repnext_m5_coco': ('RepNeXt Table 4', None, None,
-                                 'box 44.7, mask 40.7'),
-    'yolox_efficientvit_base-r512_coco': ('EfficientViT Table 1', 10.6, 3.2,
-                                          'box 40.7'),
-    'yolox_efficientvit_base-r608_coco': ('EfficientViT Table 1', 10.6, 4.4,
-                                          'box 42.6'),
-}
+
+@functools.lru_cache(maxsize=None)
+def _papers():
+    from mmedge.utils.mim import paper_table
+    return paper_table()
+
+
+def paper(stem):
+    """The paper's numbers of a config from its metafile: (source, params M, FLOPs G, AP text)."""
+    p = _papers().get(stem)
+    if p is None:
+        return '-', None, None, None
+    ap = ', '.join(f'{k.split()[0]} {v}' for k, v in p['metrics'].items()) or None
+    return p['source'], p['params'], p['flops'], ap
+
 
 # Why a config is more than 5 % off the paper (the numbers are in the table).
 NOTES = {
     'ssdlite_edgenext_s_coco':
     'params match. MAdds: the ml-cvnets SSDLite the authors follow projects the '
     'stride-16 / 32 maps (160 -> 512, 304 -> 256 channels, 1x1 conv + BN + ReLU) '
-    "before the predictors (spec edgenext.md §5.2: 6.28M / 2.14G); mmdet's SSDNeck "
+    "before the predictors (6.28M / 2.14G by our count of that head); mmdet's SSDNeck "
     'feeds them to the predictors directly (0.3M params and 0.15G fewer).',
     'yolox_efficientvit_base-r512_coco':
     "MACs match. Params: no reading of the paper's text reproduces its counts "
     '(7.9M classifier, 6.5M segmentor, 10.6M detector): the backbone is 2.30M '
-    '(spec efficientvit.md §2.7, A12), and a YOLOX neck + head within the '
+    '(EfficientViT paper Sec. 3.2.3 widths), and a YOLOX neck + head within the '
     "paper's 3.2G at 512x512 has under 1M parameters, so MACs are the target "
     '(the neck / head width was chosen on them).',
 }
@@ -187,7 +174,7 @@ def table(rows, command):
     ]
     notes = []
     for stem, row in rows:
-        src, p_params, p_flops, p_ap = PAPER.get(stem, ('-', None, None, None))
+        src, p_params, p_flops, p_ap = paper(stem)
         h, w = row['size']
         flops = row.get('gflops')
         no_attn = row.get('gflops_no_attn')

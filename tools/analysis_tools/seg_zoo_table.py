@@ -11,6 +11,7 @@ get_flops counts the same graph). A second count leaves out the attention produc
 einsum / scaled-dot-product attention), which mmcv's module-hook counter (mmseg 0.x
 ``get_flops``, used by the EMO authors) never sees.
 """
+import functools
 import glob
 import os.path as osp
 import sys
@@ -20,40 +21,32 @@ sys.path.insert(0, ROOT)
 
 FRAMEWORKS = ('deeplabv3', 'pspnet', 'fpn', 'efficientvitseg')
 
-# config stem -> the paper's numbers: (source, params M, FLOPs G, mIoU) (None: not given)
-PAPER = {
-    'deeplabv3_edgenext_s_voc': ('EdgeNeXt Table 5', 6.5, 8.7, 80.2),
-    'deeplabv3_emo_1m_ade20k': ('EMO Table 9', 5.6, 2.4, 33.5),
-    'deeplabv3_emo_2m_ade20k': ('EMO Table 9', 6.9, 3.5, 35.3),
-    'deeplabv3_emo_5m_ade20k': ('EMO Table 9', 10.3, 5.8, 37.8),
-    'pspnet_emo_1m_ade20k': ('EMO Table 9', 4.3, 2.1, 33.2),
-    'pspnet_emo_2m_ade20k': ('EMO Table 9', 5.5, 3.1, 34.5),
-    'pspnet_emo_5m_ade20k': ('EMO Table 9', 8.5, 5.3, 38.2),
-    'fpn_edgevit_xxs_ade20k': ('EdgeViT Fig. 4', 7.9, 24.4, 39.7),
-    'fpn_edgevit_xs_ade20k': ('EdgeViT Fig. 4', 10.6, 27.7, 41.4),
-    'fpn_edgevit_s_ade20k': ('EdgeViT Fig. 4', 16.9, 32.1, 45.9),
-    'fpn_repnext_m3_ade20k': ('RepNeXt Table 4', None, None, 40.6),
-    'fpn_repnext_m4_ade20k': ('RepNeXt Table 4', None, None, 43.3),
-    'fpn_repnext_m5_ade20k': ('RepNeXt Table 4', None, None, 45.0),
-    'efficientvitseg_efficientvit_base_cityscapes':
-    ('EfficientViT Table 2', 6.5, 19.1, 78.7),
-    'efficientvitseg_efficientvit_base_cityscapes-r1536':
-    ('EfficientViT Table 2', 6.5, 10.8, None),
-    'efficientvitseg_efficientvit_base_cityscapes-r1408':
-    ('EfficientViT Table 2', 6.5, 9.1, None),
-}
+
+@functools.lru_cache(maxsize=None)
+def _papers():
+    from mmedge.utils.mim import paper_table
+    return paper_table()
+
+
+def paper(stem):
+    """The paper's numbers of a config from its metafile: (source, params M, FLOPs G, mIoU)."""
+    p = _papers().get(stem)
+    if p is None:
+        return '-', None, None, None
+    return p['source'], p['params'], p['flops'], p['metrics'].get('mIoU')
+
 
 # Why a config is more than 5 % off the paper (the numbers are in the table).
 NOTES = {
     'deeplabv3_edgenext_s_voc':
     'params match. MAdds: the paper runs the head at output stride 16 '
-    '(stage-4 stride removed and dilated, spec edgenext.md A15, 8.44G by the '
-    "spec's count); mmedge's EdgeNeXt has no dilated mode, so the head runs "
+    '(stage-4 stride removed and dilated, EdgeNeXt paper Sec. 4.6, Table 5); '
+    "mmedge's EdgeNeXt has no dilated mode, so the head runs "
     'at stride 32.',
     'efficientvitseg_efficientvit_base_cityscapes':
     "MACs match. Params: no reading of the paper's text reproduces its 7.9M "
     '(classifier) / 6.5M (segmentor) counts; the backbone alone is 2.30M '
-    '(spec efficientvit.md §2.7, A12), so MACs are the target.',
+    '(EfficientViT paper Sec. 3.2.3 widths), so MACs are the target.',
 }
 for _stem in ('deeplabv3_emo_5m_ade20k', 'pspnet_emo_5m_ade20k'):
     NOTES[_stem] = (
@@ -175,8 +168,7 @@ def table(rows, command):
     ]
     notes = []
     for stem, row in rows:
-        src, p_params, p_flops, p_miou = PAPER.get(stem,
-                                                   ('-', None, None, None))
+        src, p_params, p_flops, p_miou = paper(stem)
         h, w = row['size']
         flops = row.get('gflops')
         no_attn = row.get('gflops_no_attn')
