@@ -1,6 +1,6 @@
 # DeepLabv3 + EdgeNeXt-S on Pascal VOC 2012 with the SBD augmented set, 512x512 crops.
 # Paper (EdgeNeXt, Table 5): 6.5M params, 8.7G MAdds, 80.2 mIoU (VOC val).
-# Recipe (spec edgenext.md §5.3, A15/A16: the ml-cvnets MobileViT DeepLabv3 set-up the
+# Recipe (EdgeNeXt paper Sec. 4.6: the ml-cvnets MobileViT DeepLabv3 set-up the
 # authors followed): the stage-4 output (stride 32) feeds an ASPP head (rates 6/12/18,
 # 128 channels: the width that gives the paper's 6.5M; ml-cvnets' 1x1 projection,
 # mmedge.MobileViTASPPHead); no auxiliary head; head LR x10; AdamW (wd 0.01), 500 linear
@@ -32,7 +32,9 @@ model = dict(
         type='mmedge.EdgeNeXt',
         arch='small',
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint_file,
+            prefix='backbone.')),
     decode_head=dict(
         type='mmedge.MobileViTASPPHead',
         in_channels=304,

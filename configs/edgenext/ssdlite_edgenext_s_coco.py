@@ -1,6 +1,6 @@
 # SSDLite 320x320 + EdgeNeXt-S on COCO 2017.
 # Paper (EdgeNeXt, Table 4): 6.2M params, 2.1G MAdds, 27.9 box mAP.
-# Recipe (spec edgenext.md §5.2, the MobileViT/ml-cvnets SSDLite set-up the authors follow):
+# Recipe (EdgeNeXt paper Sec. 4.5, the MobileViT/ml-cvnets SSDLite set-up the authors follow):
 # stage-3 (OS16) and stage-4 (OS32) outputs feed the SSD neck; AdamW (wd 0.01), cosine LR
 # 9e-4 -> 1e-6 with 500 warm-up iterations from 9e-5, 200 epochs, 4 GPUs x 32 images, EMA.
 _base_ = '../_base_/det_ssdlite_coco.py'

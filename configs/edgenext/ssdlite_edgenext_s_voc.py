@@ -2,48 +2,30 @@
 # test, 11-point VOC mAP at IoU 0.5). Not a paper pairing (the paper reports COCO only): the
 # model and optimiser of ssdlite_edgenext_s_coco.py with 20 classes, trained for mmdet's SSD300
 # VOC schedule length: 24 epochs x RepeatDataset(times=10) = 240 VOC07+12 epochs, cosine.
-_base_ = './ssdlite_edgenext_s_coco.py'
+_base_ = ['./ssdlite_edgenext_s_coco.py', '../_base_/datasets/det_voc0712.py']
 
 dataset_type = 'VOCDataset'
-data_root = 'data/VOCdevkit/'
+data_root = _base_.voc_data_root
 
 model = dict(bbox_head=dict(num_classes=20))
 
+# what each VOC07+12 trainval split gets here (the toy VOC config reuses it)
 voc_train = dict(
     type=dataset_type,
     data_root=data_root,
     filter_cfg=dict(filter_empty_gt=True, min_size=32),
-    pipeline={{_base_.train_pipeline}})
+    pipeline=_base_.train_pipeline)
 train_dataloader = dict(
     dataset=dict(
         times=10,
         dataset=dict(
+            _base_.voc0712_trainval,
             _delete_=True,
-            type='ConcatDataset',
-            # VOCDataset puts its year in the metainfo, which ConcatDataset must ignore
-            ignore_keys=['dataset_type'],
-            datasets=[
-                dict(
-                    ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2007/'),
-                    **voc_train),
-                dict(
-                    ann_file='VOC2012/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2012/'),
-                    **voc_train)
-            ])))
+            datasets=[dict(d, **voc_train) for d in _base_.voc0712_trainval.datasets])))
 val_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='VOC2007/ImageSets/Main/test.txt',
-        data_prefix=dict(sub_data_root='VOC2007/'),
-        test_mode=True,
-        pipeline={{_base_.test_pipeline}}))
+    dataset=dict(_base_.voc07_test, _delete_=True, pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points')
+val_evaluator = dict(_base_.voc_evaluator, _delete_=True)
 test_evaluator = val_evaluator
 
 max_epochs = 24

@@ -1,6 +1,6 @@
 # Semantic FPN + EdgeViT-XXS on ADE20K, 512x512 crops, 80k iterations.
 # Paper (EdgeViT, Fig. 4 table): 7.9M params, 24.4 GFLOPs at 512x512, 39.7 mIoU.
-# Recipe (spec edgevit.md §6.3, the paper "following PVT / PVTv2"): all four backbone
+# Recipe (EdgeViT paper Sec. 4.2, "following PVT / PVTv2"): all four backbone
 # outputs (strides 4/8/16/32) feed the FPN neck (256 channels) and the FPN head (128
 # channels); no auxiliary head; AdamW lr 1e-4, batch 16, 80k iterations (paper); poly
 # power 0.9 to 0 and weight decay 1e-4 (PVT's fpn_pvt_*_ade20k configs); test: shorter

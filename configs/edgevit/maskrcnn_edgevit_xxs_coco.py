@@ -1,6 +1,6 @@
 # Mask R-CNN 1x + EdgeViT-XXS on COCO 2017.
 # Paper (EdgeViT, Table 5): 23.8M params, 39.9 box AP, 36.9 mask AP (val2017).
-# Recipe (spec edgevit.md §6.2, "following PVT / PVTv2"): all four stage outputs into FPN
+# Recipe (EdgeViT paper Sec. 4.2, "following PVT / PVTv2"): all four stage outputs into FPN
 # (256 channels, 5 levels), 1333x800, 1x schedule (12 epochs, steps at 8 and 11, 500 warm-up
 # iterations), AdamW lr 1e-4 (the paper's; PVT used 2e-4) with PVT's weight decay 1e-4,
 # batch 16 (8 GPUs x 2 images). Not in the paper (decisions): drop path 0.1 (the official

@@ -1,6 +1,6 @@
 # RetinaNet 1x + EdgeViT-XXS on COCO 2017.
 # Paper (EdgeViT, Table 5): 13.1M params, 38.7 box AP (mAP@100, val2017).
-# Recipe (spec edgevit.md §6.2, "following PVT / PVTv2"): all four stage outputs, FPN from
+# Recipe (EdgeViT paper Sec. 4.2, "following PVT / PVTv2"): all four stage outputs, FPN from
 # stride 8 with P6 / P7 on the stride-32 input (PVTv2's retinanet_pvt_v2_b0_fpn_1x_coco.py),
 # 1333x800, 1x schedule (12 epochs, steps at 8 and 11, 500 warm-up iterations), AdamW lr 1e-4
 # with PVT's weight decay 1e-4, batch 16 (8 GPUs x 2 images). Not in the paper (decisions):

@@ -3,10 +3,10 @@
 # model and optimiser of retinanet_edgevit_xxs_coco.py with 20 classes, on mmdet's RetinaNet
 # VOC recipe (1000x600, RepeatDataset(times=3) x 4 epochs = 12 VOC07+12 epochs, lr x0.1 after
 # epoch 3).
-_base_ = './retinanet_edgevit_xxs_coco.py'
+_base_ = ['./retinanet_edgevit_xxs_coco.py', '../_base_/datasets/det_voc0712.py']
 
 dataset_type = 'VOCDataset'
-data_root = 'data/VOCdevkit/'
+data_root = _base_.voc_data_root
 
 model = dict(bbox_head=dict(num_classes=20))
 
@@ -37,31 +37,12 @@ train_dataloader = dict(
         type='RepeatDataset',
         times=3,
         dataset=dict(
-            type='ConcatDataset',
-            # VOCDataset puts its year in the metainfo, which ConcatDataset must ignore
-            ignore_keys=['dataset_type'],
-            datasets=[
-                dict(
-                    ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2007/'),
-                    **voc_train),
-                dict(
-                    ann_file='VOC2012/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2012/'),
-                    **voc_train)
-            ])))
+            _base_.voc0712_trainval,
+            datasets=[dict(d, **voc_train) for d in _base_.voc0712_trainval.datasets])))
 val_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='VOC2007/ImageSets/Main/test.txt',
-        data_prefix=dict(sub_data_root='VOC2007/'),
-        test_mode=True,
-        pipeline=test_pipeline))
+    dataset=dict(_base_.voc07_test, _delete_=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points')
+val_evaluator = dict(_base_.voc_evaluator, _delete_=True)
 test_evaluator = val_evaluator
 
 max_epochs = 4

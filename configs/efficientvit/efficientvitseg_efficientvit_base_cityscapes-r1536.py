@@ -2,7 +2,7 @@
 # tested on Cityscapes images resized to 768x1536; logits are resized back to 1024x2048
 # for the metric. Paper (EfficientViT v1, Table 2): 6.5M params, 10.8G MACs; mIoU
 # not recoverable from the paper's table.
-# Decision (spec A16): the paper "scale[s] down the input resolution" without saying
+# Decision (ours; Sec. 4.3 of the paper is silent): the paper "scale[s] down the input resolution" without saying
 # whether it retrained; here the r2048-trained weights are evaluated at the lower size
 # (python tools/test.py THIS_CONFIG R2048_CHECKPOINT).
 _base_ = './efficientvitseg_efficientvit_base_cityscapes.py'

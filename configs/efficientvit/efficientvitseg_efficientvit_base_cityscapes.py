@@ -1,11 +1,11 @@
 # EfficientViT-Seg-r2048: EfficientViT-Base + the Fast-SCNN-style fusion head on Cityscapes,
 # whole-image inference at 1024x2048.
 # Paper (EfficientViT v1, Table 2): 6.5M params, 19.1G MACs, 78.7 mIoU (val).
-# Recipe (spec efficientvit.md §3.2, §4): backbone outputs at stride 8 (P2) and stride 32
+# Recipe (EfficientViT paper Sec. 4.1, 4.3; Table 2): backbone outputs at stride 8 (P2) and stride 32
 # (P4) feed mmedge.EfficientViTSegHead; no auxiliary head; ImageNet-pretrained backbone,
 # random head; AdamW; 485 epochs at batch 16; random scaling 0.5-2.0, flip, random crop;
 # single-scale whole-image test at 1024x2048 (no sliding window).
-# Decided here, where the paper is silent (A15, A17): the head (see its docstring: add
+# Decided here, where the paper is silent: the head (see its docstring: add
 # fusion, 128 channels, 2 separable convs, hardswish); 1024x1024 crops; cross entropy,
 # ignore 255; the optimizer settings of SegFormer, the paper's Cityscapes reference
 # (AdamW lr 6e-5, wd 0.01, head LR x10, no decay on norms, 1500 linear warm-up

@@ -2,10 +2,10 @@
 # VOC2007 test, 11-point VOC mAP at IoU 0.5). Not a paper pairing (the paper reports COCO
 # only): the detector and recipe of yolox_efficientvit_b1-r512_coco.py (EfficientViT-Det,
 # 300 epochs) with 20 classes.
-_base_ = './yolox_efficientvit_b1-r512_coco.py'
+_base_ = ['./yolox_efficientvit_b1-r512_coco.py', '../_base_/datasets/det_voc0712.py']
 
 dataset_type = 'VOCDataset'
-data_root = 'data/VOCdevkit/'
+data_root = _base_.voc_data_root
 
 model = dict(bbox_head=dict(num_classes=20))
 
@@ -20,30 +20,11 @@ voc_train = dict(
 train_dataloader = dict(
     dataset=dict(
         dataset=dict(
+            _base_.voc0712_trainval,
             _delete_=True,
-            type='ConcatDataset',
-            # VOCDataset puts its year in the metainfo, which ConcatDataset must ignore
-            ignore_keys=['dataset_type'],
-            datasets=[
-                dict(
-                    ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2007/'),
-                    **voc_train),
-                dict(
-                    ann_file='VOC2012/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2012/'),
-                    **voc_train)
-            ])))
+            datasets=[dict(d, **voc_train) for d in _base_.voc0712_trainval.datasets])))
 val_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='VOC2007/ImageSets/Main/test.txt',
-        data_prefix=dict(sub_data_root='VOC2007/'),
-        test_mode=True,
-        pipeline={{_base_.test_pipeline}}))
+    dataset=dict(_base_.voc07_test, _delete_=True, pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points')
+val_evaluator = dict(_base_.voc_evaluator, _delete_=True)
 test_evaluator = val_evaluator

@@ -1,6 +1,6 @@
 # EfficientViT-Det-r512: YOLOX + the paper's EfficientViT-Base on COCO 2017 at 512x512.
 # Paper (EfficientViT, Table 1): 10.6M params, 3.2G MACs, 40.7 AP / 58.6 AP50 / 43.6 AP75.
-# Recipe (spec efficientvit.md §3.1, §4, A14): P2 / P3 / P4 (stages 1-3, strides 8 / 16 / 32,
+# Recipe (EfficientViT paper Sec. 4.1, 4.2; Table 1): P2 / P3 / P4 (stages 1-3, strides 8 / 16 / 32,
 # 48 / 96 / 192 channels) into the YOLOX PAFPN + decoupled head (SimOTA, IoU / BCE losses);
 # AdamW, 300 epochs, batch 192 (8 GPUs x 24 images); the augmentation of "Bag of Freebies for
 # training object detectors" (random expansion, random crop, flip, colour jitter) plus

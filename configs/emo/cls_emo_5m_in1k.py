@@ -1,5 +1,5 @@
 # EMO-5M on ImageNet-1K, 224x224 (paper Table 7: 5.1M params, 903M FLOPs, 78.4 top-1).
-# The recipe of the official configs/mobile/cls_emo.py (spec emo.md §5): 300 epochs, AdamW
+# The recipe of the official configs/mobile/cls_emo.py (EMO paper Sec. 3.1): 300 epochs, AdamW
 # (lr 6e-3 at batch 2048 = 8 GPUs x 256, wd 0.05, no decay on norms / biases), 20 warm-up
 # epochs, cosine to 2.5e-7, label smoothing 0.1, RandAugment m9-mstd0.5, no random erasing,
 # EMA 0.9998, gradient clipping 5.0. Test: resize 256 bicubic, centre crop 224.

@@ -1,7 +1,7 @@
 # RetinaNet 1x + EMO-5M on COCO 2017.
 # Paper (EMO, Table 12): 14.4M params, 38.9 box AP; official README: 178G FLOPs.
-# Recipe of the official configs/retinanet_emo/retinanet_emo_5M_fpn_1x_coco.py (spec emo.md
-# §7.2): 1333x800 (the paper's "320x320" is contradicted by the config and logs), all four
+# Recipe of the official configs/retinanet_emo/retinanet_emo_5M_fpn_1x_coco.py (EMO paper
+# Sec. 3.2): 1333x800 (the paper's "320x320" is contradicted by the config and logs), all four
 # stage outputs into FPN from stride 8 with P6 / P7 on the stride-32 input; attention window
 # 10 (7 for 1M / 2M), drop path 0.05, stem + stage 1 frozen, backbone BN frozen (norm_eval);
 # AdamW lr 2e-4, betas (0.9, 0.999), wd 0.05 with no decay on the backbone norms; 12 epochs,

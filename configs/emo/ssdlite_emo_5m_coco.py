@@ -1,6 +1,6 @@
 # SSDLite 320x320 + EMO-5M on COCO 2017.
 # Paper (EMO, Table 8): 6.0M params, 1.8G FLOPs, 27.9 box mAP.
-# Recipe of the official configs/ssd_emo/ssdlite_emo_5M_pretrain_coco.py (spec emo.md §7.1):
+# Recipe of the official configs/ssd_emo/ssdlite_emo_5M_pretrain_coco.py (EMO paper Sec. 3.2):
 # mmdet's SSDLite (neck (C3, C4, 512, 256, 256, 128), separable convs, BN + ReLU6) on the
 # stride-16 / stride-32 outputs; attention window 10 (7 for 1M / 2M), drop path 0.05,
 # backbone BN frozen (norm_eval); AdamW lr 1.2e-3, betas (0.9, 0.999), wd 0.05 with no decay

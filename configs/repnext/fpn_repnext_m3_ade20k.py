@@ -1,6 +1,6 @@
 # Semantic FPN + RepNeXt-M3 on ADE20K, 512x512 crops, 80k iterations.
 # Paper (RepNeXt, Table 4): 40.6 mIoU; the paper gives no params / FLOPs.
-# Recipe (spec repnext.md §7.2, the authors' sem_fpn configs and logs): all four backbone
+# Recipe (RepNeXt paper Sec. 4.2, the authors' sem_fpn configs and logs): all four backbone
 # outputs (strides 4/8/16/32) feed the FPN neck (256 channels) and the FPN head (128
 # channels); no auxiliary head; backbone BN as SyncBN, training (unfused) form,
 # initialised from the distilled ImageNet checkpoint; AdamW lr 1e-4, wd 0.05, poly power
@@ -28,7 +28,9 @@ model = dict(
         type='mmedge.RepNeXt',
         arch='m3',
         norm_cfg=dict(type='SyncBN'),
-        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint_file,
+            prefix='backbone.')),
     neck=dict(in_channels=[64, 128, 256, 512]),
     decode_head=dict(num_classes=150))
 

@@ -24,7 +24,9 @@ model = dict(
         type='mmedge.RepNeXt',
         arch='m3',
         norm_cfg=dict(type='SyncBN'),
-        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint_file,
+            prefix='backbone.')),
     neck=dict(in_channels=[64, 128, 256, 512]))
 
 optim_wrapper = dict(optimizer=dict(weight_decay=0.05))

@@ -1,7 +1,7 @@
 # Mask R-CNN 1x + RepNeXt-M3 on COCO 2017.
 # Paper (RepNeXt, Table 4): 40.7 box AP, 37.8 mask AP (val2017); no params / FLOPs given.
 # Recipe of the official detection/configs/mask_rcnn_repnext_m3_fpn_1x_coco.py and the log
-# behind the paper's numbers (spec repnext.md §7.1): the training-form backbone from the
+# behind the paper's numbers (RepNeXt paper Sec. 4.2): the training-form backbone from the
 # distilled ImageNet checkpoint, all four stage outputs into FPN (256 channels, 5 levels),
 # SyncBN with running statistics updated (the official norm_eval has no effect on SyncBN),
 # 1333x800, 1x schedule (12 epochs, steps at 8 and 11, 500 linear warm-up iterations from

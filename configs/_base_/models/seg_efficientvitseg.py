@@ -1,4 +1,4 @@
-# EfficientViT-Seg (first EfficientViT paper, spec efficientvit.md §3.2): EfficientViT-Base,
+# EfficientViT-Seg (first EfficientViT paper, Sec. 4.1 and 4.3): EfficientViT-Base,
 # whose stride-8 (P2, out index 1) and stride-32 (P4, out index 3) maps are fused by the
 # Fast-SCNN-style mmedge.EfficientViTSegHead; no auxiliary head. For other backbones,
 # replace the backbone (`_delete_=True`) and set decode_head.in_channels.
