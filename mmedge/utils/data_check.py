@@ -215,22 +215,23 @@ def _check_image(path: str, report: DataReport, where: str, full: bool,
         report.add('error', where, 'image header unreadable (not an image / corrupt)',
                    f'{path}: {exc}')
         return None
+    suspicious = False
     if path.lower().endswith(('.jpg', '.jpeg')):
         with open(path, 'rb') as f:
             f.seek(max(0, osp.getsize(path) - 64))
-            if b'\xff\xd9' not in f.read():
-                report.add('warning', where,
-                           'JPEG without its end marker (truncated? decodes with grey rows)',
-                           path)
-    if full:
+            suspicious = b'\xff\xd9' not in f.read()  # no end marker: truncated?
+    if full or suspicious:
         import cv2
         import numpy as np
         with open(path, 'rb') as f:
             buf = np.frombuffer(f.read(), np.uint8)
-        if cv2.imdecode(buf, cv2.IMREAD_COLOR) is None:
+        if cv2.imdecode(buf, cv2.IMREAD_COLOR) is None:  # what mmcv's LoadImageFromFile does
             report.add('error', where, 'image does not decode (training would stop here)',
-                       path)
+                       f'{path}' + (' (no JPEG end marker: truncated)' if suspicious else ''))
             return None
+        if suspicious:
+            report.add('warning', where, 'JPEG without its end marker (decodes, maybe with '
+                       'grey rows)', path)
     if size is not None and tuple(size) != tuple(wh):
         report.add('warning', where, 'image size differs from the annotation\'s',
                    f'{path}: file {wh[0]}x{wh[1]}, annotation {size[0]}x{size[1]}')
@@ -367,13 +368,13 @@ def _check_seg(dataset, num_classes, report: DataReport, where: str, full: bool)
         if wh is not None and seg_wh != wh:
             report.add('error', where, 'label map size differs from its image',
                        f'{seg}: {seg_wh[0]}x{seg_wh[1]}, image {wh[0]}x{wh[1]}')
-        values = np.unique(labels)
+        values = np.unique(labels).astype(np.int64)
+        if info.get('reduce_zero_label'):  # as mmseg's LoadAnnotations: first this, then label_map
+            values = np.where(values == 0, 255, values - 1)
+            values = np.where(values == 254, 255, values)
         label_map = info.get('label_map') or {}
         if label_map:
             values = np.unique([label_map.get(int(v), int(v)) for v in values])
-        if info.get('reduce_zero_label'):
-            values = np.where(values == 0, 255, values - 1)
-            values = values[values != 254]
         bad = [int(v) for v in values if v != 255 and (v < 0 or v >= num_classes)]
         if num_classes and bad:
             report.add('error', where,
