@@ -27,7 +27,7 @@ the continuation exact (on CPU with ``randomness=dict(seed=..., deterministic=Tr
 """
 import random
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Optional, Union
 
 import numpy as np
 import torch

@@ -1,6 +1,7 @@
-"""Subprocess entry of the SIGKILL test: train the toy model, pacing iterations so a kill lands mid-epoch.
+"""Subprocess entry of the SIGKILL test: the toy model, iterations paced so that a kill lands
+mid-epoch.
 
-    python run_toy.py WORK_DIR WORKERS [--resume]
+    python run_toy.py WORK_DIR WORKERS [PAUSE_S | --resume]
 """
 import os.path as osp
 import sys

@@ -8,22 +8,12 @@ CONFIGS = osp.join(ROOT, 'configs')
 DET = '''_base_ = {base!r}
 data_root = {root!r}
 toy_data = dict(format='coco', root=data_root, num_train={n}, num_val=2, img_size=(96, 96))
+# the toy config's SSD pipelines at 128x128
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Expand', mean=[123.675, 116.28, 103.53], to_rgb=True, ratio_range=(1, 2)),
-    dict(type='MinIoURandomCrop', min_ious=(0.1, 0.3, 0.5), min_crop_size=0.5),
-    dict(type='Resize', scale=(128, 128), keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion', brightness_delta=32),
-    dict(type='PackDetInputs')
+    dict(t, scale=(128, 128)) if t.type == 'Resize' else t for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(128, 128), keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                                          'scale_factor'))
+    dict(t, scale=(128, 128)) if t.type == 'Resize' else t for t in _base_.test_pipeline
 ]
 loader = dict(num_workers={workers}, persistent_workers={persistent})
 train_dataloader = dict(
@@ -46,19 +36,14 @@ toy_root = {root!r}
 toy_data = dict(format='voc', root=toy_root, num_train={n}, num_val=2, img_size=(64, 64))
 data_root = toy_root + 'VOCdevkit/VOC2012/'
 crop_size = (48, 48)
+# the toy config's pipelines at 64x64 with 48x48 crops
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(64, 64), ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, scale=(64, 64), ratio_range=(0.75, 1.5)) if t.type == 'RandomResize' else
+    dict(t, crop_size=crop_size) if t.type == 'RandomCrop' else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(t, scale=(64, 64)) if t.type == 'Resize' else t for t in _base_.test_pipeline
 ]
 loader = dict(num_workers={workers}, persistent_workers={persistent})
 train_dataloader = dict(batch_size=2, **loader,
