@@ -7,6 +7,8 @@ makes mmengine import :mod:`mmedge.registry` and then the modules in ``locations
 Inside mmedge never ``MODELS.build()`` an mmedge-only type (builds resolve in the *default* scope's
 registry); use class references or ``MODELS.get()``.
 """
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
@@ -17,4 +19,11 @@ MODELS = Registry(
     scope='mmedge',
     locations=['mmedge.models'])
 
-__all__ = ['MODELS']
+# Training safeguards (tools/train.py installs them; configs may list them as
+# ``custom_hooks=[dict(type='mmedge.NonFiniteGuardHook'), ...]``).
+HOOKS = Registry(
+    'hook', parent=MMENGINE_HOOKS, scope='mmedge', locations=['mmedge.engine'])
+LOOPS = Registry(
+    'loop', parent=MMENGINE_LOOPS, scope='mmedge', locations=['mmedge.engine'])
+
+__all__ = ['MODELS', 'HOOKS', 'LOOPS']

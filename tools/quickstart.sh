@@ -10,7 +10,11 @@ bash tools/setup_env.sh
 CONFIG=${CONFIG:-configs/toy/toy_ssdlite_edgenext_s_coco.py}
 NAME=$(basename "$CONFIG" .py)
 WORK_DIR=work_dirs/$NAME
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
+# a rerun continues (or, when finished, just re-evaluates) the run in $WORK_DIR: tools/train.py
+# refuses to start a new run over another run's checkpoints
+RESUME=()
+if [ -f "$WORK_DIR/last_checkpoint" ]; then RESUME=(--resume); fi
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" ${RESUME[@]+"${RESUME[@]}"}
 CKPT=$(ls -t "$WORK_DIR"/epoch_*.pth | head -1)
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" --show-dir "$WORK_DIR/vis"
 echo

@@ -1,9 +1,16 @@
 """Train a detector, segmentor or classifier from a config (mmdet / mmseg / mmpretrain alike).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                                 [--skip-data-check | --full-data-check] [--skip-corrupt-images]
                                  [--cfg-options k=v ...] [--launcher pytorch]
 
 The config's ``default_scope`` decides the task.  Outputs go to ``work_dirs/<config name>/``.
+
+Every run (see the README's "Reliability" section): the datasets are checked first (annotations and
+image headers; ``--full-data-check`` decodes every image, ``--skip-data-check`` skips it); the run
+stops at the first non-finite loss, never writes a checkpoint with non-finite weights, refuses a
+work dir that holds another run's checkpoints unless resumed, and saves the random state so that
+``--resume`` continues bit for bit (mmedge's exact-resume train loops).
 """
 import argparse
 import os
@@ -33,6 +40,19 @@ def parse_args(argv=None):
         '--auto-scale-lr',
         action='store_true',
         help='scale the learning rate by the actual batch size')
+    check = parser.add_mutually_exclusive_group()
+    check.add_argument(
+        '--skip-data-check',
+        action='store_true',
+        help='do not check the datasets before training')
+    check.add_argument(
+        '--full-data-check',
+        action='store_true',
+        help='decode every image in the data check (default: headers only)')
+    parser.add_argument(
+        '--skip-corrupt-images',
+        action='store_true',
+        help='skip (and count) training images that fail to decode instead of stopping')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -87,9 +107,17 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    from mmedge.utils.data_check import check_datasets, prepare_toy_data
+    from mmedge.engine import add_safeguards
+    from mmedge.utils.data_check import (check_data_contents, check_datasets,
+                                         prepare_toy_data)
     prepare_toy_data(cfg)
     check_datasets(cfg)
+    if not args.skip_data_check:
+        report = check_data_contents(cfg, full=args.full_data_check)
+        if report.warnings:
+            print('data check:\n' + report.format(), file=sys.stderr)
+    for note in add_safeguards(cfg, skip_corrupt_images=args.skip_corrupt_images):
+        print(f'warning: {note}', file=sys.stderr)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
