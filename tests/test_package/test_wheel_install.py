@@ -9,8 +9,8 @@ wheel build and six short subprocesses), the longest test of the suite; set
    system's pip installs into it) gets the wheel with ``--no-deps``; openmim comes from the
    system (tools/setup_env.sh installs it) or is installed into the venv with ``--no-deps``.
 3. A user project in a temporary folder outside the checkout: ``my_config.py`` inherits
-   ``mmedge::toy/toy_ssdlite_edgenext_xxs_coco.py`` and trains one iteration on one generated
-   image.  It trains and tests through the installed package's ``tools/train.py`` /
+   ``mmedge::toy/toy_ssdlite_edgenext_xxs_coco.py`` and trains one iteration on two generated
+   images.  It trains and tests through the installed package's ``tools/train.py`` /
    ``tools/test.py``, through ``mim train mmedge`` / ``mim test mmedge``, and trains through
    mmdet's own ``tools/train.py`` run by ``python -m mmedge``; ``mim search mmedge`` lists every
    config with the papers' numbers.
@@ -43,11 +43,11 @@ pytestmark = [
 USER_CONFIG = """\
 _base_ = 'mmedge::toy/toy_ssdlite_edgenext_xxs_coco.py'
 
-# one generated training image, one iteration, evaluated on one image
+# two generated training images (BatchNorm needs two), one iteration, one test image
 data_root = '{root}'
-toy_data = dict(root=data_root, num_train=1, num_val=1, img_size=(128, 128))
+toy_data = dict(root=data_root, num_train=2, num_val=1, img_size=(128, 128))
 train_dataloader = dict(
-    batch_size=1, num_workers=0, persistent_workers=False,
+    batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(dataset=dict(data_root=data_root)))
 val_dataloader = dict(
     batch_size=1, num_workers=0, persistent_workers=False,
