@@ -1,4 +1,7 @@
-"""``type='mmedge.X'`` builds under the mmdet, mmseg and mmpretrain default scopes (no custom_imports)."""
+"""``type='mmedge.X'`` builds under the mmdet, mmseg and mmpretrain default scopes (no custom_imports);
+the backbones need none of them, and a broken one disables only its own heads."""
+import os.path as osp
+
 import pytest
 import torch
 from conftest import needs_mmdet, needs_mmpretrain, needs_mmseg
@@ -97,3 +100,134 @@ def test_unprefixed_name_does_not_resolve(scope):
     with scope('mmdet'):
         with pytest.raises(KeyError):
             MODELS.build(dict(type='EdgeNeXt'))
+
+
+# ---------------------------------------------------------------- backbones without task packages
+TASK_PACKAGES = ('mmdet', 'mmseg', 'mmpretrain')
+ROOT_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+# Run in a fresh interpreter: what is imported, registered and warned there leaves this process
+# (sys.modules, the registries, warning filters) untouched.
+_CHILD = r'''
+import json, sys, warnings
+broken = sys.argv[1]
+TASKS = ('mmdet', 'mmseg', 'mmpretrain')
+report = {}
+import mmedge.models  # noqa: F401
+report['after_import'] = sorted(m for m in TASKS if m in sys.modules)
+import torch
+from mmengine.registry import MODELS as ROOT
+model = ROOT.build(dict(type='mmedge.EdgeNeXt', arch='xx_small', out_indices=(3, )))
+with torch.no_grad():
+    report['shape'] = list(model(torch.randn(1, 3, 64, 64))[0].shape)
+report['after_backbone'] = sorted(m for m in TASKS if m in sys.modules)
+from mmedge.models import heads
+report['registered'] = {}
+report['errors'] = {}
+for name in heads.__all__:
+    try:
+        report['registered'][name] = ROOT.get('mmedge.' + name) is not None
+    except ImportError as err:
+        report['errors'][name] = str(err)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    report['loaded'] = sorted(heads.import_all())
+report['warnings'] = [str(w.message) for w in caught if 'mmedge' in str(w.message)]
+report['package_of'] = {n: pkg for n, (_, pkg) in heads._INDEX.items()}
+import importlib
+report['works'] = {}  # which task packages import here, on their own
+for pkg in TASKS:
+    try:
+        importlib.import_module(pkg + '.models')
+        report['works'][pkg] = True
+    except Exception:
+        report['works'][pkg] = False
+print('REPORT ' + json.dumps(report))
+'''
+
+
+def _run_child(tmp_path, broken=None, where='init'):
+    """Run ``_CHILD`` with ``broken`` shadowed by a package that fails to import.
+
+    ``where='init'``: its ``__init__`` raises; ``'models'``: it imports, its ``models`` raises (a
+    half-broken install).
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    paths = [ROOT_DIR]
+    if broken:
+        shadow = tmp_path / 'shadow' / broken
+        shadow.mkdir(parents=True)
+        fail = f'raise ImportError("this {broken} install is broken (test)")\n'
+        if where == 'init':
+            (shadow / '__init__.py').write_text(fail)
+        else:
+            (shadow / '__init__.py').write_text('')
+            (shadow / 'models').mkdir()
+            (shadow / 'models' / '__init__.py').write_text(fail)
+        paths.insert(0, str(tmp_path / 'shadow'))
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join(
+        paths + [p for p in [os.environ.get('PYTHONPATH')] if p])
+    proc = subprocess.run([sys.executable, '-c', _CHILD, str(broken)],
+                          capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [s for s in proc.stdout.splitlines() if s.startswith('REPORT ')]
+    assert line, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return json.loads(line[-1][len('REPORT '):])
+
+
+def _installed(pkg):
+    import importlib.util
+    return importlib.util.find_spec(pkg) is not None
+
+
+def test_backbones_import_no_task_package(tmp_path):
+    """``import mmedge.models`` and a backbone lookup import none of mmdet / mmseg / mmpretrain;
+    a head lookup imports its own package and registers the head."""
+    rep = _run_child(tmp_path)
+    assert rep['after_import'] == [] and rep['after_backbone'] == []
+    assert rep['shape'] == [1, 168, 2, 2]
+    assert rep['errors'] == {n: rep['errors'][n] for n, pkg in
+                             rep['package_of'].items() if not _installed(pkg)}
+    for name, pkg in rep['package_of'].items():
+        assert rep['registered'].get(name, False) == _installed(pkg), name
+        if not _installed(pkg):  # absent: an error naming the package, no warning
+            assert pkg in rep['errors'][name] and 'not installed' in rep['errors'][name]
+    assert rep['warnings'] == []
+
+
+@pytest.mark.parametrize('broken,where', [
+    ('mmdet', 'init'), ('mmseg', 'init'), ('mmpretrain', 'models')])
+def test_a_broken_task_package_only_disables_its_heads(tmp_path, broken, where):
+    """Shadow a task package with a broken one: the backbones build, the heads of the packages
+    that still import register, the broken package's heads say why they are unavailable."""
+    rep = _run_child(tmp_path, broken, where)
+    # the backbone resolves and runs
+    assert rep['shape'] == [1, 168, 2, 2]
+    assert broken not in rep['after_backbone']
+    assert rep['works'][broken] is False
+    # mmseg imports mmdet (Mask2Former): a broken mmdet takes mmseg with it
+    working = [p for p in TASK_PACKAGES if _installed(p) and rep['works'][p]]
+    assert working or not any(_installed(p) for p in TASK_PACKAGES if p != broken)
+    own = sorted(n for n, pkg in rep['package_of'].items() if pkg == broken)
+    assert own, f'no mmedge head needs {broken}?'
+    for name, pkg in rep['package_of'].items():
+        if pkg in working:
+            # the heads of the working packages still register
+            assert rep['registered'][name] is True, (name, rep['errors'].get(name))
+            assert name in rep['loaded']
+        elif _installed(pkg):
+            # asking for a head of a failing package names it and the cause
+            assert not rep['registered'].get(name, False)
+            err = rep['errors'][name]
+            assert pkg in err and 'fails to import' in err and 'broken (test)' in err
+            assert pkg == broken or f'because {broken} does' in err
+            assert name not in rep['loaded']
+    # importing every head warns once per failing package, naming it and its heads
+    msgs = [m for m in rep['warnings'] if f'mmedge: {broken} fails' in m]
+    assert len(msgs) == 1, rep['warnings']
+    assert all(name in msgs[0] for name in own)

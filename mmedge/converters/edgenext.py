@@ -8,6 +8,7 @@ from typing import Dict
 
 import torch
 
+from ._registry import register_converter
 from ._utils import drop_keys, rename_keys, unwrap
 
 __all__ = ['convert_edgenext']
@@ -30,6 +31,7 @@ _RULES = [
 ]
 
 
+@register_converter('edgenext')
 def convert_edgenext(state_dict: Dict[str, torch.Tensor],
                      keep_head: bool = False) -> Dict[str, torch.Tensor]:
     """Map an official EdgeNeXt state dict (or checkpoint) to mmedge keys.

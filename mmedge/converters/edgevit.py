@@ -8,6 +8,7 @@ from typing import Dict
 
 import torch
 
+from ._registry import register_converter
 from ._utils import drop_keys, rename_keys, unwrap
 
 __all__ = ['convert_edgevit']
@@ -40,6 +41,7 @@ _CLASSIFIER_RULES = [
 ]
 
 
+@register_converter('edgevit')
 def convert_edgevit(state_dict: dict,
                     keep_head: bool = False) -> Dict[str, torch.Tensor]:
     """Convert an official EdgeViT state dict or checkpoint to mmedge keys.

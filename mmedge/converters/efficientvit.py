@@ -12,6 +12,7 @@ from typing import Dict
 
 import torch
 
+from ._registry import register_converter
 from ._utils import rename_keys, unwrap
 
 __all__ = ['convert_efficientvit']
@@ -43,6 +44,7 @@ _HEAD_RULES = (
 )
 
 
+@register_converter('efficientvit')
 def convert_efficientvit(state_dict: dict,
                          keep_head: bool = False) -> Dict[str, torch.Tensor]:
     """Map an official EfficientViT B- or L-series state dict to mmedge keys.

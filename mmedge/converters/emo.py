@@ -22,6 +22,7 @@ from typing import Dict
 
 import torch
 
+from ._registry import register_converter
 from ._utils import drop_keys, rename_keys, unwrap
 
 __all__ = ['convert_emo']
@@ -53,6 +54,7 @@ _NOT_BACKBONE = (r'^(?!stem\.|stages\.)', )
 _NOT_CLASSIFIER = (r'^(?!backbone\.|head\.norm\.|head\.fc\.)', )
 
 
+@register_converter('emo')
 def convert_emo(state_dict: Dict[str, torch.Tensor],
                 keep_head: bool = False) -> Dict[str, torch.Tensor]:
     """Map an official EMO state dict (or checkpoint) to mmedge keys.

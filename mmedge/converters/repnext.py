@@ -9,6 +9,7 @@ from typing import Dict
 
 import torch
 
+from ._registry import register_converter
 from ._utils import drop_keys, rename_keys, unwrap
 
 __all__ = ['convert_repnext']
@@ -30,6 +31,7 @@ _HEAD_RULES = [
 ]
 
 
+@register_converter('repnext')
 def convert_repnext(state_dict: dict,
                     keep_head: bool = False) -> Dict[str, torch.Tensor]:
     """Map an official RepNeXt state dict (training or fused form) to mmedge keys.

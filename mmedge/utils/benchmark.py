@@ -152,23 +152,11 @@ def peak_memory_mb(model: nn.Module, inputs: torch.Tensor) -> float:
 
 
 def build_backbone(family: str, arch: str, **kwargs) -> nn.Module:
-    from mmedge.registry import MODELS
-    import mmedge.models  # noqa: F401
-    cls_name = {
-        'edgenext': 'EdgeNeXt', 'edgevit': 'EdgeViT', 'emo': 'EMO',
-        'efficientvit': 'EfficientViT', 'repnext': 'RepNeXt'
-    }.get(family.lower(), family)
-    cls = MODELS.get(cls_name)
-    if cls is None:
-        raise ValueError(f'unknown family {family!r}')
-    try:
-        return cls(arch=arch, **kwargs)
-    except ValueError:
-        # the paper's EfficientViT is a separate class
-        alt = MODELS.get(cls_name + 'Paper')
-        if alt is None:
-            raise
-        return alt(arch=arch, **kwargs)
+    """A backbone by family and variant name (``'edgenext', 'small'``; see
+    :func:`mmedge.utils.families.resolve_variant`)."""
+    from mmedge.utils.families import resolve_variant
+    fam, arch = resolve_variant(family, arch)
+    return fam.build(arch, **kwargs)
 
 
 class TensorForward(nn.Module):

@@ -11,19 +11,13 @@ import os.path as osp
 
 import pytest
 import torch
+from mmedge.utils.families import smallest_variants
 from conftest import config_path, needs_mmseg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# family -> (registered class, smallest arch)
-FAMILIES = {
-    'edgenext': ('EdgeNeXt', 'xx_small'),
-    'edgevit': ('EdgeViT', 'xxs'),
-    'emo': ('EMO', '1m'),
-    'efficientvit': ('EfficientViT', 'b0'),
-    'efficientvit_paper': ('EfficientViTPaper', 'base'),
-    'repnext': ('RepNeXt', 'm0'),
-}
+# family -> (registered class, smallest arch), read from the registry (every family is tested)
+FAMILIES = smallest_variants()
 # framework -> the config whose model is the template
 TEMPLATES = {
     'deeplabv3': 'deeplabv3_emo_1m_ade20k.py',

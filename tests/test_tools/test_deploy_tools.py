@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from mmedge.utils.benchmark import benchmark_model, build_backbone
+from mmedge.utils.families import smallest_variants
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-SMALLEST = [('edgenext', 'xx_small'), ('edgevit', 'xxs'), ('emo', '1m'),
-            ('efficientvit', 'b0'), ('efficientvit', 'base'),
-            ('repnext', 'm0')]
+# every registered family, its smallest variant
+SMALLEST = [(name, arch) for name, (_, arch) in smallest_variants().items()]
 
 
 @pytest.mark.parametrize('family,arch', SMALLEST)

@@ -1,6 +1,6 @@
 """Params, FLOPs (fvcore MACs), CPU latency, throughput and peak memory, as a table and JSON.
 
-    # backbone variants (FAMILY:ARCH, or 'all' for every official variant)
+    # backbone variants (FAMILY:ARCH, FAMILY, or 'all' for every registered variant)
     python tools/analysis_tools/benchmark.py edgenext:small repnext:m3 --size 224 512 --deploy both
     python tools/analysis_tools/benchmark.py all --size 224 512 --out work_dirs/benchmark.json
     # a whole detector / segmentor / classifier config (tensor-mode forward)
@@ -26,23 +26,17 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from mmedge.utils.benchmark import (benchmark_model, build_backbone,  # noqa: E402
+from mmedge.utils.benchmark import (benchmark_model,  # noqa: E402
                                     build_model_from_config,
                                     measure_latency_interleaved)
-
-ALL = {
-    'edgenext': ['xx_small', 'x_small', 'small', 'base', 'xx_small_bn_hs',
-                 'x_small_bn_hs', 'small_bn_hs'],
-    'edgevit': ['xxs', 'xs', 's'],
-    'emo': ['1m', '2m', '5m', '6m'],
-    'efficientvit': ['b0', 'b1', 'b2', 'b3', 'base', 'base_w1.2'],
-    'repnext': ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'],
-}
+from mmedge.utils.families import variants  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('models', nargs='*', help="FAMILY:ARCH ... or 'all'")
+    p.add_argument('models', nargs='*',
+                   help="FAMILY:ARCH, FAMILY (all its variants) or 'all' (the default: "
+                   'every variant of every registered family)')
     p.add_argument('--config', help='benchmark a full model config instead')
     p.add_argument('--size', nargs='+', default=['224'],
                    help='square sizes (224) or HxW (1024x2048)')
@@ -64,22 +58,12 @@ def parse_args(argv=None):
 
 
 def _entries(args):
+    """``(label, Family or None, arch)``: the config, or the variants named (every registered one
+    for ``all``, every variant of a family for ``FAMILY``)."""
     if args.config:
         yield osp.splitext(osp.basename(args.config))[0], None, None
         return
-    models = args.models or ['all']
-    for item in models:
-        if item == 'all':
-            for fam, archs in ALL.items():
-                for arch in archs:
-                    yield f'{fam}:{arch}', fam, arch
-        else:
-            fam, _, arch = item.partition(':')
-            if not arch:
-                for a in ALL.get(fam, []):
-                    yield f'{fam}:{a}', fam, a
-            else:
-                yield item, fam, arch
+    yield from variants(args.models or ['all'])
 
 
 def main(argv=None):
@@ -98,7 +82,7 @@ def main(argv=None):
                         continue
                     inner.backbone.switch_to_deploy()
             else:
-                model = build_backbone(fam, arch)
+                model = fam.build(arch)
                 model.init_weights()
                 if deploy:
                     model = copy.deepcopy(models[0][1]) if models else model

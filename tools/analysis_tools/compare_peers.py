@@ -2,12 +2,15 @@
 
     python tools/analysis_tools/compare_peers.py [--sizes 224 512] [--threads 1] [--runs 30]
 
-Pairs (same weights shape, eval mode, batch 1, CPU, fixed threads; every model returns its
-multi-scale features, the classifier heads are not run):
-  EdgeNeXt xx_small/x_small/small/base: mmedge vs mmpretrain ``EdgeNeXt`` vs timm ``edgenext_*``
-  EfficientViT b0..b3: mmedge (training and deploy form) vs timm ``efficientvit_b*``
-Runs are interleaved (A, B, C, A, B, C, ...) so that load on the machine hits all alike; the
-median is reported with the ratio peer / mmedge (> 1: mmedge is faster).
+The pairs are found, not listed: for every variant of every registered mmedge family
+(:func:`mmedge.utils.families.families`), a peer is mmpretrain's backbone of the same registered
+name with that variant in its ``arch_zoo`` (under our name or one of our ``arch_aliases``), and timm's
+``{family}_{arch}`` model (``timm.is_model``); a variant without a peer is skipped.  Today that is
+EdgeNeXt xx_small/x_small/small/base (mmpretrain ``EdgeNeXt``, timm ``edgenext_*``) and EfficientViT
+b0..b3, l1..l3 (timm ``efficientvit_*``).  Same weight shapes, eval mode, batch 1, CPU, fixed
+threads; every model returns its multi-scale features, the classifier heads are not run.  Runs are
+interleaved (A, B, C, A, B, C, ...) so that load on the machine hits all alike; the median is
+reported with the ratio peer / mmedge (> 1: mmedge is faster).
 """
 import argparse
 import json
@@ -21,16 +24,39 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from mmedge.utils.benchmark import build_backbone  # noqa: E402
-
-EDGENEXT = {'xx_small': 'xxsmall', 'x_small': 'xsmall', 'small': 'small',
-            'base': 'base'}
-EFFVIT = ['b0', 'b1', 'b2', 'b3']
+from mmedge.utils.families import families  # noqa: E402
 
 
-def _mmpretrain_edgenext(arch):
-    from mmpretrain.models import EdgeNeXt
-    return EdgeNeXt(arch=arch, out_indices=(0, 1, 2, 3))
+def _names(family, arch):
+    """Our variant's name followed by its aliases (peers may use either)."""
+    return [arch] + sorted(a for a, t in family.cls.arch_aliases.items() if t == arch)
+
+
+def mmpretrain_peer(family, arch):
+    """The mmpretrain arch name of our variant, or None (no mmpretrain / no such backbone)."""
+    try:
+        from mmpretrain.registry import MODELS
+        import mmpretrain.models  # noqa: F401
+    except Exception:  # noqa: BLE001  (absent or broken: no peer)
+        return None
+    cls = MODELS.get(family.type_name)
+    zoo = getattr(cls, 'arch_zoo', None) or {}
+    return next((n for n in _names(family, arch) if n in zoo), None)
+
+
+def timm_peer(family, arch):
+    """The timm model name of our variant, or None."""
+    try:
+        import timm
+    except ImportError:
+        return None
+    return next((f'{family.name}_{n}' for n in _names(family, arch)
+                 if timm.is_model(f'{family.name}_{n}')), None)
+
+
+def _mmpretrain_model(type_name, arch):
+    from mmpretrain.registry import MODELS
+    return MODELS.get(type_name)(arch=arch, out_indices=(0, 1, 2, 3))
 
 
 def _timm_features(name):
@@ -40,7 +66,7 @@ def _timm_features(name):
 
 
 def _ours(family, arch, deploy=False):
-    m = build_backbone(family, arch)
+    m = family.build(arch)
     m.init_weights()
     if deploy:
         m.switch_to_deploy()
@@ -48,19 +74,22 @@ def _ours(family, arch, deploy=False):
 
 
 def groups():
-    for arch, mmp in EDGENEXT.items():
-        yield f'edgenext {arch}', [
-            ('mmedge', lambda a=arch: _ours('edgenext', a)),
-            ('mmedge-deploy', lambda a=arch: _ours('edgenext', a, True)),
-            ('mmpretrain', lambda a=mmp: _mmpretrain_edgenext(a)),
-            ('timm', lambda a=arch: _timm_features(f'edgenext_{a}')),
-        ]
-    for arch in EFFVIT:
-        yield f'efficientvit {arch}', [
-            ('mmedge', lambda a=arch: _ours('efficientvit', a)),
-            ('mmedge-deploy', lambda a=arch: _ours('efficientvit', a, True)),
-            ('timm', lambda a=arch: _timm_features(f'efficientvit_{a}')),
-        ]
+    """``(name, [(column, builder)])`` for every variant that has at least one peer."""
+    for fam in families().values():
+        for arch in fam.archs:
+            mmp, tim = mmpretrain_peer(fam, arch), timm_peer(fam, arch)
+            if mmp is None and tim is None:
+                continue
+            builders = [
+                ('mmedge', lambda f=fam, a=arch: _ours(f, a)),
+                ('mmedge-deploy', lambda f=fam, a=arch: _ours(f, a, True)),
+            ]
+            if mmp is not None:
+                builders.append(('mmpretrain', lambda t=fam.type_name, a=mmp:
+                                 _mmpretrain_model(t, a)))
+            if tim is not None:
+                builders.append(('timm', lambda n=tim: _timm_features(n)))
+            yield f'{fam.name} {arch}', builders
 
 
 @torch.no_grad()

@@ -1,11 +1,13 @@
 """CPU latency of a backbone before and after ``switch_to_deploy()``, measured interleaved.
 
     python tools/analysis_tools/reparam_latency.py repnext:m0 repnext:m3 --size 224 512 --threads 1
+    python tools/analysis_tools/reparam_latency.py repnext     # every RepNeXt variant
 
-For each FAMILY:ARCH the training form and its fused copy run alternately (batch 1, eval mode,
-``torch.no_grad()``), so a change of machine load affects both forms alike; the table gives the
-median (and min) of ``--runs`` forwards each after ``--warmup``. On a shared machine absolute
-numbers are noisy; the ratio is the robust figure.
+For each FAMILY:ARCH (FAMILY: all its variants; 'all': every registered variant) the training
+form and its fused copy run alternately (batch 1, eval mode, ``torch.no_grad()``), so a change
+of machine load affects both forms alike; the table gives the median (and min) of ``--runs``
+forwards each after ``--warmup``. On a shared machine absolute numbers are noisy; the ratio is
+the robust figure.
 """
 import argparse
 import copy
@@ -17,13 +19,13 @@ sys.path.insert(0,
 
 import torch  # noqa: E402
 
-from mmedge.utils.benchmark import (build_backbone,  # noqa: E402
-                                    measure_latency_interleaved)
+from mmedge.utils.benchmark import measure_latency_interleaved  # noqa: E402
+from mmedge.utils.families import variants  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('models', nargs='+', help='FAMILY:ARCH, e.g. repnext:m0')
+    p.add_argument('models', nargs='+', help="FAMILY:ARCH (e.g. repnext:m0), FAMILY or 'all'")
     p.add_argument('--size', type=int, nargs='+', default=[224])
     p.add_argument('--runs', type=int, default=15)
     p.add_argument('--warmup', type=int, default=3)
@@ -44,9 +46,8 @@ def main(argv=None):
     torch.manual_seed(0)
     print('| model | input | train ms (min) | deploy ms (min) | speed-up |')
     print('|---|---|---:|---:|---:|')
-    for item in args.models:
-        family, _, arch = item.partition(':')
-        train = build_backbone(family, arch).eval()
+    for item, family, arch in variants(args.models):
+        train = family.build(arch).eval()
         fused = copy.deepcopy(train).switch_to_deploy().eval()
         for size in args.size:
             r = measure(train, fused, size, args.runs, args.warmup)

@@ -2,6 +2,7 @@
 
     python tools/deployment/export_onnx.py edgenext:small work_dirs/edgenext_s.onnx --verify
     python tools/deployment/export_onnx.py --config configs/emo/deeplabv3_emo_1m_ade20k.py out.onnx
+    python tools/deployment/export_onnx.py --list    # every FAMILY:ARCH it can export
 
 Backbones are exported after ``switch_to_deploy()`` (pass --no-deploy to keep the training form);
 --verify runs onnxruntime on CPU, compares with PyTorch (max relative error) and times both.
@@ -16,15 +17,18 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmedge.utils.benchmark import (build_backbone,  # noqa: E402
-                                    build_model_from_config)
+from mmedge.utils.benchmark import build_model_from_config  # noqa: E402
+from mmedge.utils.families import variants  # noqa: E402
 from mmedge.utils.onnx_export import export_onnx, verify_onnx  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('model', nargs='?', help='FAMILY:ARCH (backbone)')
-    p.add_argument('out', help='output .onnx file')
+    p.add_argument('model', nargs='?',
+                   help='FAMILY:ARCH (a backbone; --list prints them all)')
+    p.add_argument('out', nargs='?', help='output .onnx file')
+    p.add_argument('--list', action='store_true',
+                   help='print every FAMILY:ARCH of the registered families and exit')
     p.add_argument('--config', help='export a whole model config instead')
     p.add_argument('--checkpoint', help='weights to load (config mode)')
     p.add_argument('--size', type=int, nargs=2, default=(224, 224))
@@ -37,6 +41,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.list:
+        names = [label for label, _, _ in variants(['all'])]
+        print('\n'.join(names))
+        return names
+    if args.config and args.model and not args.out:  # CONFIG given as --config, OUT positional
+        args.model, args.out = None, args.model
+    if not args.out:
+        raise SystemExit('give the output .onnx file: export_onnx.py FAMILY:ARCH OUT '
+                         '(or --config CONFIG OUT)')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     if args.config:
         model, inner = build_model_from_config(args.config, args.checkpoint)
@@ -46,8 +59,10 @@ def main(argv=None):
     else:
         if not args.model:
             raise SystemExit('give FAMILY:ARCH or --config CONFIG')
-        fam, _, arch = args.model.partition(':')
-        model = build_backbone(fam, arch)
+        if ':' not in args.model:
+            raise SystemExit(f'give FAMILY:ARCH, not {args.model!r} (--list prints them)')
+        (_, fam, arch), = variants([args.model])
+        model = fam.build(arch)
         model.init_weights()
         if not args.no_deploy:
             model.switch_to_deploy()

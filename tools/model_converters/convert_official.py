@@ -16,13 +16,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from mmedge.converters import CONVERTERS, FAMILIES, unwrap  # noqa: E402
+from mmedge.converters import unwrap  # noqa: E402
 from mmedge.utils.checkpoint import safe_load  # noqa: E402
+from mmedge.utils.families import converter_families, get_converter  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('family', choices=FAMILIES)
+    parser.add_argument('family', choices=sorted(converter_families()))
     parser.add_argument('src', help='the authors\' checkpoint')
     parser.add_argument('dst', help='where to write the mmedge checkpoint')
     parser.add_argument(
@@ -33,11 +34,9 @@ def parse_args(argv=None):
 
 
 def convert_file(family, src, dst, keep_head=False):
-    if family not in CONVERTERS:
-        raise ValueError(f'no converter for {family!r}; available: '
-                         f'{sorted(CONVERTERS)}')
+    convert = get_converter(family)  # a clear error for an unknown family
     state = unwrap(safe_load(src))
-    converted = CONVERTERS[family](state, keep_head=keep_head)
+    converted = convert(state, keep_head=keep_head)
     if not keep_head:
         converted = {f'backbone.{k}': v for k, v in converted.items()}
     converted = {k: v.contiguous() for k, v in converted.items()}

@@ -1,17 +1,15 @@
 import importlib
+import pkgutil
 
 from .base import BaseEdgeBackbone
 
-_FAMILIES = ('edgenext', 'edgevit', 'emo', 'efficientvit', 'repnext')
-
 __all__ = ['BaseEdgeBackbone']
-for _family in _FAMILIES:
-    try:
-        _mod = importlib.import_module(f'.{_family}', __name__)
-    except ModuleNotFoundError as _err:  # family not written yet
-        if _err.name != f'{__name__}.{_family}':
-            raise
+# every module of this package is a family file (no list to keep): importing it registers its class
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+    if _info.name.startswith('_') or _info.name == 'base':
         continue
+    _mod = importlib.import_module(f'.{_info.name}', __name__)
     for _name in _mod.__all__:
-        globals()[_name] = getattr(_mod, _name)
-        __all__.append(_name)
+        if _name not in globals():
+            globals()[_name] = getattr(_mod, _name)
+            __all__.append(_name)
