@@ -87,14 +87,18 @@ class _Global:
         self._new = new
 
     def call(self, args):  # REDUCE
-        if self._call is None:
-            _refuse(f'global {self.qualname} may not be called (REDUCE)')
-        return self._call(*args)
+        return self._apply(self._call, args, 'called (REDUCE)')
 
     def new(self, args):  # NEWOBJ
-        if self._new is None:
-            _refuse(f'global {self.qualname} may not be instantiated (NEWOBJ)')
-        return self._new(*args)
+        return self._apply(self._new, args, 'instantiated (NEWOBJ)')
+
+    def _apply(self, builder, args, how):
+        if builder is None:
+            _refuse(f'global {self.qualname} may not be {how}')
+        try:
+            return builder(*args)
+        except TypeError:  # wrong number of arguments
+            _refuse(f'{self.qualname} with {len(args)} arguments')
 
     def __repr__(self):
         return f'<mmedge builder for {self.qualname}>'
