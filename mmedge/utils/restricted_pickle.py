@@ -36,6 +36,7 @@ __all__ = [
     'load', 'loads'
 ]
 
+
 class CheckpointError(RuntimeError):
     """A checkpoint mmedge will not load (base class)."""
 
@@ -298,10 +299,15 @@ def _rebuild_parameter(data, requires_grad, hooks, *rest):
 
 
 # -- mmengine HistoryBuffer / argparse.Namespace ----------------------------------------------
-def _history_new(*args):
-    if args:
-        _refuse('HistoryBuffer created with arguments')
-    return _Pending('mmengine HistoryBuffer', _history_build)
+def _new_pending(kind, build):
+    """A NEWOBJ builder: ``cls.__new__(cls)`` without arguments, completed by one BUILD."""
+
+    def new(*args):
+        if args:
+            _refuse(f'{kind} created with arguments')
+        return _Pending(kind, build)
+
+    return new
 
 
 def _history_build(state):
@@ -337,12 +343,6 @@ def _history_build(state):
     return HistoryBuffer(arrays[0], arrays[1], max_length)
 
 
-def _namespace_new(*args):
-    if args:
-        _refuse('argparse.Namespace created with arguments')
-    return _Pending('argparse.Namespace', _namespace_build)
-
-
 def _namespace_build(state):
     if type(state) is not dict:
         _refuse(f'argparse.Namespace state of type {type(state).__name__}')
@@ -356,7 +356,8 @@ def _namespace_build(state):
 
 _NDARRAY = _Global('numpy.ndarray', call=_np_ndarray_call)
 _HISTORY_BUFFER = _Global(
-    'mmengine.logging.history_buffer.HistoryBuffer', new=_history_new)
+    'mmengine.logging.history_buffer.HistoryBuffer',
+    new=_new_pending('mmengine HistoryBuffer', _history_build))
 
 _GLOBALS = {}
 
@@ -389,7 +390,8 @@ _add([('torch._utils', '_rebuild_parameter')],
      _Global('torch._utils._rebuild_parameter', call=_rebuild_parameter))
 _add([('mmengine.logging.history_buffer', 'HistoryBuffer')], _HISTORY_BUFFER)
 _add([('argparse', 'Namespace')],
-     _Global('argparse.Namespace', new=_namespace_new))
+     _Global('argparse.Namespace',
+             new=_new_pending('argparse.Namespace', _namespace_build)))
 
 # Python 2 module names that protocol < 3 pickles use for builtins
 _MODULE_ALIASES = {'__builtin__': 'builtins', 'copy_reg': 'copyreg'}

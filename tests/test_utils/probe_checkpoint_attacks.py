@@ -65,7 +65,7 @@ def run_case(repo, loader, attack, fmt, tmp):
                           capture_output=True, text=True, timeout=120)
     out = proc.stdout + proc.stderr
     if proc.returncode < 0:
-        return f'SIGSEGV' if proc.returncode == -11 else f'crash (signal {-proc.returncode})'
+        return 'SIGSEGV' if proc.returncode == -11 else f'crash (signal {-proc.returncode})'
     lines = [ln for ln in out.splitlines() if ln.strip()]
     if proc.returncode != 0:
         err = next((ln for ln in reversed(lines) if 'Error' in ln or 'Refused' in ln),

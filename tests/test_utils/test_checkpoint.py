@@ -1,4 +1,5 @@
-"""Checkpoints load through mmedge's restricted loader: mmengine's own files resume, code never runs."""
+"""Checkpoints load through mmedge's restricted loader: mmengine's files resume, code never
+runs."""
 import os
 import pickle
 

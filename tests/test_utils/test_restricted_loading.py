@@ -150,7 +150,8 @@ def test_hostile_files_refused(tmp_path, path):
 
 
 _TOOLS_TEST = '''
-sys.path.insert(0, os.path.join({root!r}, 'tools')); sys.path.insert(0, os.path.join({root!r}, 'tests'))
+sys.path.insert(0, os.path.join({root!r}, 'tools'))
+sys.path.insert(0, os.path.join({root!r}, 'tests'))
 import test as test_tool
 from mmengine.visualization import Visualizer
 from test_tools.test_train_test import _data_options
