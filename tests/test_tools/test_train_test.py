@@ -4,7 +4,6 @@ import os.path as osp
 import sys
 
 import pytest
-import torch
 from conftest import needs_mmdet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
