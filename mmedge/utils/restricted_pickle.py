@@ -299,15 +299,10 @@ def _rebuild_parameter(data, requires_grad, hooks, *rest):
 
 
 # -- mmengine HistoryBuffer / argparse.Namespace ----------------------------------------------
-def _new_pending(kind, build):
-    """A NEWOBJ builder: ``cls.__new__(cls)`` without arguments, completed by one BUILD."""
-
-    def new(*args):
-        if args:
-            _refuse(f'{kind} created with arguments')
-        return _Pending(kind, build)
-
-    return new
+def _history_new(*args):
+    if args:
+        _refuse('HistoryBuffer created with arguments')
+    return _Pending('mmengine HistoryBuffer', _history_build)
 
 
 def _history_build(state):
@@ -343,7 +338,18 @@ def _history_build(state):
     return HistoryBuffer(arrays[0], arrays[1], max_length)
 
 
-def _namespace_build(state):
+class _FreshNamespace(argparse.Namespace):
+    """An empty Namespace that NEWOBJ made; at most one BUILD fills it, then (or when loading
+    ends) it becomes a plain ``argparse.Namespace``.  An empty one is pickled without BUILD."""
+
+
+def _namespace_new(*args):
+    if args:
+        _refuse('argparse.Namespace created with arguments')
+    return _FreshNamespace()
+
+
+def _namespace_fill(ns, state):
     if type(state) is not dict:
         _refuse(f'argparse.Namespace state of type {type(state).__name__}')
     for key in state:
@@ -351,13 +357,15 @@ def _namespace_build(state):
                 key.startswith('__'):
             _refuse(f'argparse.Namespace attribute {key!r:.60} (only plain '
                     f'identifiers, no dunder names)')
-    return argparse.Namespace(**state)
+    for key, value in state.items():
+        setattr(ns, key, value)
+    ns.__class__ = argparse.Namespace  # built once: a second BUILD is refused
 
 
 _NDARRAY = _Global('numpy.ndarray', call=_np_ndarray_call)
 _HISTORY_BUFFER = _Global(
     'mmengine.logging.history_buffer.HistoryBuffer',
-    new=_new_pending('mmengine HistoryBuffer', _history_build))
+    new=_history_new)
 
 _GLOBALS = {}
 
@@ -390,8 +398,7 @@ _add([('torch._utils', '_rebuild_parameter')],
      _Global('torch._utils._rebuild_parameter', call=_rebuild_parameter))
 _add([('mmengine.logging.history_buffer', 'HistoryBuffer')], _HISTORY_BUFFER)
 _add([('argparse', 'Namespace')],
-     _Global('argparse.Namespace',
-             new=_new_pending('argparse.Namespace', _namespace_build)))
+     _Global('argparse.Namespace', new=_namespace_new))
 
 # Python 2 module names that protocol < 3 pickles use for builtins
 _MODULE_ALIASES = {'__builtin__': 'builtins', 'copy_reg': 'copyreg'}
@@ -496,6 +503,8 @@ class Unpickler(pickle._Unpickler):
         inst = self.stack[-1]
         if type(inst) is _Pending and not inst.done:
             self.stack[-1] = inst.build(state)
+        elif type(inst) is _FreshNamespace:
+            _namespace_fill(inst, state)
         elif type(inst) is OrderedDict and type(state) is dict and \
                 set(state) == {'_metadata'} and \
                 type(state['_metadata']) in (dict, OrderedDict):
@@ -578,13 +587,15 @@ def _check_result(result):
         seen.add(id(obj))
         if isinstance(obj, _INTERNAL):
             _refuse(f'{obj!r:.60} left unbuilt in the data')
+        if type(obj) is _FreshNamespace:  # an empty Namespace (pickled without BUILD)
+            obj.__class__ = argparse.Namespace
         if type(obj) in (dict, OrderedDict):
             todo.extend(obj.keys())
             todo.extend(obj.values())
             todo.append(getattr(obj, '_metadata', None))
         elif type(obj) in (list, tuple, set, frozenset):
             todo.extend(obj)
-        elif type(obj) is argparse.Namespace:
+        elif type(obj) in (argparse.Namespace, _FreshNamespace):
             todo.extend(vars(obj).values())
 
 

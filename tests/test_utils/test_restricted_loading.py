@@ -351,6 +351,7 @@ def test_genuine_objects_round_trip(tmp_path, fmt):
         'dtype': np.dtype('<f4'),
         'buffer': buf,
         'args': argparse.Namespace(lr=0.1, model='edgenext_small', epochs=300),
+        'no_args': argparse.Namespace(),  # pickled without BUILD
         'plain': OrderedDict(a=[1, 2.5, None, True, 'x', b'raw', b''], s={1, 2}),
     }
     path = str(tmp_path / f'ok_{fmt}.pth')
@@ -372,6 +373,7 @@ def test_genuine_objects_round_trip(tmp_path, fmt):
     assert out['buffer'].statistics('mean') == 3. and out['buffer'].current() == 6.
     assert np.array_equal(out['buffer']._count_history, buf._count_history)
     assert vars(out['args']) == vars(obj['args'])
+    assert type(out['no_args']) is argparse.Namespace and not vars(out['no_args'])
     assert out['plain'] == obj['plain']
 
 
