@@ -1,99 +1,225 @@
-"""Safe checkpoint loading under torch>=2.6 and format-detecting backbone loading.
+"""Checkpoint loading that cannot run code or corrupt memory, and explicit backbone formats.
 
-torch>=2.6 loads with ``weights_only=True``: the unpickler only rebuilds allow-listed types and never
-calls anything else.  mmengine 0.10.7 checkpoints (``message_hub`` with ``HistoryBuffer`` and numpy
-values) and the authors' released files (``argparse.Namespace``) need a few harmless types on that
-list.  :func:`register_safe_globals` adds exactly those; ``weights_only`` stays on, so a checkpoint
-that pickles ``os.system`` or any other callable is still refused.
+:func:`safe_load` reads a checkpoint through mmedge's restricted unpickler
+(:mod:`mmedge.utils.restricted_pickle`): torch rebuilds the tensors and storages, every other
+object is rebuilt by a validating builder of mmedge's, and anything else is refused with
+:class:`CheckpointRefused` naming the global or opcode and the file.  torch's own allow-list
+(``torch.serialization.get_safe_globals()``) is never changed, so a plain ``torch.load`` keeps
+torch's default behaviour.
+
+:func:`register_checkpoint_loader` (called by ``import mmedge``) makes mmengine read *local* files
+through :func:`safe_load`: ``--resume``, ``load_from``, ``tools/test.py``, mmengine's
+``PretrainedInit`` and ``load_checkpoint`` all go through ``CheckpointLoader``'s ``''`` scheme.
+
+:func:`load_pretrained` implements ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...,
+format='auto' | 'official' | 'mmedge')`` for mmedge backbones.
 """
-import argparse
 import os
 import os.path as osp
-import warnings
+import pickle
 from typing import Dict, Optional
 
-import numpy as np
 import torch
 
+from . import restricted_pickle
+from .restricted_pickle import (CheckpointCorrupt, CheckpointError,
+                                CheckpointRefused)
+
 __all__ = [
-    'register_safe_globals', 'safe_load', 'load_backbone_checkpoint',
-    'extract_state_dict'
+    'CheckpointError', 'CheckpointRefused', 'CheckpointCorrupt', 'safe_load',
+    'register_checkpoint_loader', 'load_pretrained', 'load_backbone_checkpoint',
+    'extract_state_dict', 'PRETRAINED_URLS', 'CHECKPOINT_FORMATS'
 ]
 
-_REGISTERED = False
+# --------------------------------------------------------------------------------------------
+# safe_load
+# --------------------------------------------------------------------------------------------
+_ZIP_MAGIC = b'PK\x03\x04'
+# the first pickle of a legacy (non-zip) torch file is its magic number, written with the
+# file's pickle protocol (torch's default is 2)
+_LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
+_LEGACY_HEADS = tuple(
+    pickle.dumps(_LEGACY_MAGIC, protocol=p)[:-1] for p in range(2, 5))
+_WHAT_WE_LOAD = ('tensors, plain containers, numbers and strings, numeric numpy arrays, '
+                 'mmengine HistoryBuffer data and argparse.Namespace')
 
 
-def _history_buffer_getattr(obj, name):
-    """Stand-in for ``builtins.getattr`` inside the weights-only unpickler.
+def _refused_message(path, reason):
+    return (f'Refused to load {path!r}: {reason}. mmedge reads checkpoints with a restricted '
+            f'loader that rebuilds only {_WHAT_WE_LOAD}, so that a file cannot run code or '
+            f'corrupt memory. Do not load a file you do not trust; if you wrote this one '
+            f'yourself, save its tensors alone (torch.save({{"state_dict": '
+            f'model.state_dict()}}, path)) and load that.')
 
-    ``HistoryBuffer`` pickles its table of statistics methods as ``getattr(HistoryBuffer, 'mean')``
-    etc.  Allowing the real ``getattr`` would let a file reach arbitrary attributes of any allowed
-    object; this one answers only for ``HistoryBuffer``'s own public methods.
+
+def _corrupt_message(path, reason):
+    return (f'Cannot read {path!r} as a PyTorch checkpoint: {reason}. It may be an '
+            f'interrupted save or download (save or download it again), or not a checkpoint '
+            f'at all.')
+
+
+def _sniff(path):
+    """``'zip'`` or ``'legacy'``; raises :class:`CheckpointCorrupt` for anything else."""
+    size = osp.getsize(path)
+    if size == 0:
+        raise CheckpointCorrupt(_corrupt_message(path, 'the file is empty (0 bytes)'))
+    with open(path, 'rb') as f:
+        head = f.read(64)
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            records = torch._C.PyTorchFileReader(path).get_all_records()
+        except RuntimeError as err:
+            raise CheckpointCorrupt(
+                _corrupt_message(
+                    path, f'its zip archive is unreadable, probably truncated '
+                    f'({str(err).splitlines()[0][:160]})')) from None
+        if any(r == 'constants.pkl' or r.endswith('/constants.pkl')
+               for r in records):
+            raise CheckpointRefused(
+                _refused_message(path, 'it is a TorchScript archive (code), not a checkpoint'))
+        return 'zip'
+    if head.startswith(_LEGACY_HEADS):
+        return 'legacy'
+    raise CheckpointCorrupt(
+        _corrupt_message(
+            path, f'it is neither a zip nor a legacy torch file '
+            f'({size} bytes, starting with {head[:8]!r})'))
+
+
+def _force_weights_only():
+    return os.getenv('TORCH_FORCE_WEIGHTS_ONLY_LOAD', '0').lower() in (
+        '1', 'y', 'yes', 'true')
+
+
+def safe_load(path, map_location='cpu'):
+    """Load a local checkpoint through mmedge's restricted unpickler.
+
+    Args:
+        path (str | PathLike): A local file (zip or legacy torch format).
+        map_location: As for :func:`torch.load`. Defaults to ``'cpu'``.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        CheckpointRefused: the file holds a global or opcode the loader does not rebuild.
+        CheckpointCorrupt: empty, truncated, random bytes or otherwise unreadable.
     """
-    from mmengine.logging import HistoryBuffer
-    if obj is HistoryBuffer and isinstance(name, str) and \
-            not name.startswith('_') and callable(
-                getattr(HistoryBuffer, name, None)):
-        return getattr(HistoryBuffer, name)
-    raise pickle_error(f'getattr({obj!r}, {name!r}) is not allowed in a '
-                       f'checkpoint')
-
-
-def pickle_error(msg: str) -> Exception:
-    import pickle
-    return pickle.UnpicklingError(msg)
-
-
-def _numpy_globals():
-    out = [np.ndarray, np.dtype]
-    try:  # numpy>=2
-        from numpy._core.multiarray import _reconstruct, scalar
-    except ImportError:  # numpy<2
-        from numpy.core.multiarray import _reconstruct, scalar
-    out += [_reconstruct, scalar]
-    out += [
-        getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')
-    ]
-    return out
-
-
-def register_safe_globals() -> None:
-    """Allow-list the types mmengine / official checkpoints need (idempotent)."""
-    global _REGISTERED
-    if _REGISTERED:
-        return
-    add = getattr(torch.serialization, 'add_safe_globals', None)
-    if add is None:  # torch<2.4: nothing to do, it does not default to weights_only
-        _REGISTERED = True
-        return
-    safe = [argparse.Namespace] + _numpy_globals()
+    path = os.fspath(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path!r} does not exist')
+    fmt = _sniff(path)
+    if _force_weights_only():
+        # torch refuses any pickle_module then; its own weights-only loader reads plain
+        # tensor files, and we never widen its allow-list.
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError:
+            raise CheckpointRefused(
+                f'Refused to load {path!r}: TORCH_FORCE_WEIGHTS_ONLY_LOAD is set, so torch '
+                f'allows no other unpickler than its own, and that one cannot read this file '
+                f'(mmengine checkpoints hold HistoryBuffer and numpy data). Unset '
+                f'TORCH_FORCE_WEIGHTS_ONLY_LOAD to read it with mmedge\'s restricted loader, '
+                f'which rebuilds only {_WHAT_WE_LOAD}.') from None
     try:
-        from mmengine.logging import HistoryBuffer
-        safe.append(HistoryBuffer)
-        safe.append((_history_buffer_getattr, 'builtins.getattr'))
-    except ImportError:
-        pass
-    add(safe)
-    _REGISTERED = True
+        return torch.load(path, map_location=map_location,
+                          pickle_module=restricted_pickle, weights_only=False)
+    except CheckpointRefused as err:
+        raise CheckpointRefused(_refused_message(path, str(err))) from None
+    except CheckpointCorrupt as err:
+        raise CheckpointCorrupt(_corrupt_message(path, str(err))) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        # torch's archive readers: truncated zip records, "unexpected EOF", bad magic number
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if 'weights_only' in msg:  # never pass on torch's advice to switch the guard off
+            msg = type(err).__name__
+        raise CheckpointCorrupt(
+            _corrupt_message(path, f'the {fmt} archive is damaged ({msg[:200]})')) from None
 
 
-def safe_load(path: str, map_location='cpu'):
-    """``torch.load(path, weights_only=True)`` with the mmedge allow-list and a clear error."""
-    register_safe_globals()
+# --------------------------------------------------------------------------------------------
+# mmengine
+# --------------------------------------------------------------------------------------------
+def load_from_local_restricted(filename, map_location=None):
+    """mmengine ``CheckpointLoader`` scheme ``''`` (local paths): :func:`safe_load`."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return safe_load(filename, map_location=map_location)
+
+
+def register_checkpoint_loader() -> None:
+    """Make mmengine read local checkpoints with :func:`safe_load` (idempotent)."""
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # noqa: BLE001 (re-raised with context)
-        if 'weights_only' in str(err) or 'Unpickl' in type(err).__name__:
-            raise RuntimeError(
-                f'Refused to load {path!r}: it contains objects that are not '
-                f'plain weights (mmedge loads checkpoints with '
-                f'weights_only=True so that a file cannot run code). '
-                f'Details: {err}') from None
-        raise
+        from mmengine.runner.checkpoint import CheckpointLoader
+    except ImportError:  # mmengine absent: nothing reads checkpoints through it
+        return
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_restricted, force=True)
+
+
+# --------------------------------------------------------------------------------------------
+# backbones: init_cfg=dict(type='Pretrained', ...)
+# --------------------------------------------------------------------------------------------
+CHECKPOINT_FORMATS = ('auto', 'official', 'mmedge')
+
+# The authors' ImageNet weights, by (converter family, arch) -- the URLs the configs cite.
+PRETRAINED_URLS = {
+    ('edgenext', 'small'):
+    'https://github.com/mmaaz60/EdgeNeXt/releases/download/v1.0/edgenext_small.pth',
+    ('emo', '1m'): 'https://github.com/zhangzjn/EMO/raw/main/resources/EMO_1M/net.pth',
+    ('emo', '2m'): 'https://github.com/zhangzjn/EMO/raw/main/resources/EMO_2M/net.pth',
+    ('emo', '5m'): 'https://github.com/zhangzjn/EMO/raw/main/resources/EMO_5M/net.pth',
+    ('efficientvit', 'b1'):
+    'https://huggingface.co/han-cai/efficientvit-cls/resolve/main/efficientvit_b1_r224.pt',
+    ('efficientvit', 'b2'):
+    'https://huggingface.co/han-cai/efficientvit-cls/resolve/main/efficientvit_b2_r224.pt',
+    ('repnext', 'm3'):
+    'https://github.com/suous/RepNeXt/releases/download/v1.0/repnext_m3_distill_300e.pth',
+    ('repnext', 'm4'):
+    'https://github.com/suous/RepNeXt/releases/download/v1.0/repnext_m4_distill_300e.pth',
+    ('repnext', 'm5'):
+    'https://github.com/suous/RepNeXt/releases/download/v1.0/repnext_m5_distill_300e.pth',
+}
+# families whose authors released no ImageNet weights: the config to train them with
+_NO_RELEASE = {
+    'EdgeViT': 'configs/cls_edgevit_{arch}_in1k.py',
+    'EfficientViTPaper': 'configs/cls_efficientvit_{arch}_in1k.py',
+}
+
+
+def _arch_key(model):
+    arch = getattr(model, 'arch_name', None)
+    if not isinstance(arch, str):
+        return None
+    return getattr(model, 'arch_aliases', {}).get(arch.lower(), arch.lower())
+
+
+def _missing_file_error(model, filename):
+    name = type(model).__name__
+    arch = _arch_key(model)
+    url = PRETRAINED_URLS.get((model.converter, arch))
+    if url is not None:
+        where = f'Download the authors\' ImageNet weights for {name}-{arch} from {url} to that path'
+    elif name in _NO_RELEASE:
+        where = (f'The authors released no ImageNet weights for {name}: train '
+                 f'{_NO_RELEASE[name].format(arch=arch)} and save its checkpoint there')
+    else:
+        where = (f'mmedge knows no download address for {name} arch={arch!r}: get the '
+                 f'authors\' ImageNet weights for it (see the README) and save them there')
+    return FileNotFoundError(
+        f'{name}: the pretrained checkpoint {filename!r} (init_cfg=Pretrained) does not exist. '
+        f'{where}, or point the config at another file with --cfg-options '
+        f'model.backbone.init_cfg.checkpoint=PATH. To train the backbone from scratch on '
+        f'purpose, pass --cfg-options model.backbone.init_cfg=None.')
 
 
 def extract_state_dict(ckpt) -> Dict[str, torch.Tensor]:
-    """The state dict inside a checkpoint: ``state_dict``, ``model_ema``, ``model`` or raw."""
+    """The tensors of a checkpoint's state dict.
+
+    Looks, in this order, under ``state_dict`` (mmengine / mmedge / mmdet / mmseg files),
+    ``model_ema`` and ``model`` (the authors' releases) and ``module``; a dict holding none of
+    them is taken as the state dict itself.  Non-tensor entries are dropped and a ``module.``
+    prefix on every key (DataParallel) is stripped.
+    """
     if not isinstance(ckpt, dict):
         raise TypeError(f'checkpoint is a {type(ckpt).__name__}, not a dict')
     for key in ('state_dict', 'model_ema', 'model', 'module'):
@@ -113,59 +239,95 @@ def _is_remote(path: str) -> bool:
     return '://' in path
 
 
-def _best_candidate(sd, own, converter):
-    """The reading of ``sd`` that fits the model best: as is, or converted from the authors'
-    layout (backbone only, or with the classification extras such as a final norm, which the
-    converters map under ``backbone.`` when ``keep_head=True``)."""
-    candidates = [sd]
-    if converter is not None:
-        try:
-            candidates.append(converter(sd))
-            with_head = converter(sd, keep_head=True)
-            candidates.append({
-                k[len('backbone.'):]: v
-                for k, v in with_head.items() if k.startswith('backbone.')
-            })
-        except Exception:  # noqa: BLE001  not the authors' layout
-            pass
+def _official_reading(sd, converter):
+    """The authors' layout converted to backbone keys (the classification extras, such as a
+    final norm, which the converters map under ``backbone.`` with ``keep_head=True``, included)."""
+    full = converter(sd, keep_head=True)
+    return {
+        k[len('backbone.'):]: v
+        for k, v in full.items() if k.startswith('backbone.')
+    }
 
-    def score(c):
-        matched = set(c) & set(own)
-        return (len(matched), -len(set(own) - set(c)))
 
-    return max(candidates, key=score)
+def _missing(reading, own):
+    # BN's num_batches_tracked is a counter, not a weight: older files lack it.
+    return sorted(k for k in set(own) - set(reading)
+                  if not k.endswith('num_batches_tracked'))
+
+
+def _choose_auto(sd, own, converter, family):
+    """(reading, kind, why) for ``format='auto'``: mmedge keys if they cover the model, else the
+    authors' layout through the family converter."""
+    missing_as_is = _missing(sd, own)
+    if set(sd) & set(own) and not missing_as_is:
+        return sd, 'mmedge', 'its keys are this model\'s keys'
+    if converter is None:
+        return sd, 'mmedge', (f'{len(missing_as_is)} of this model\'s keys are missing and '
+                              f'the family has no official format')
+    try:
+        official = _official_reading(sd, converter)
+    except Exception as err:  # noqa: BLE001  re-raised with both readings explained
+        raise ValueError(
+            f'the file is not in mmedge\'s layout ({len(missing_as_is)} of '
+            f'{len(own)} keys missing, e.g. {missing_as_is[:3]}) and the {family} converter '
+            f'failed on it: {type(err).__name__}: {err}') from err
+    missing_official = _missing(official, own)
+    if not missing_official:
+        return official, 'official', (
+            f'its keys are not this model\'s ({len(missing_as_is)} missing) but the '
+            f'{family} converter maps them all')
+    # neither reading is complete: report the one that fits better
+    if len(set(official) & set(own)) > len(set(sd) & set(own)):
+        return official, 'official', 'the converted keys fit best (still incomplete)'
+    return sd, 'mmedge', 'its keys as they are fit best (still incomplete)'
 
 
 def load_backbone_checkpoint(model: torch.nn.Module,
                              filename: str,
                              prefix: Optional[str] = None,
-                             map_location='cpu') -> None:
+                             map_location='cpu',
+                             format: str = 'auto') -> str:
     """Load an mmedge / mmengine checkpoint or the authors' released file into a backbone.
 
-    Steps: read the file with mmengine's loader (local paths, URLs, ``open-mmlab://``) under
-    ``weights_only``; take its state dict; keep the keys under ``prefix`` (e.g. ``'backbone.'``)
-    when there are any; if the keys are not this model's, run the family converter
-    (``type(model).converter``).  Head keys are ignored; a missing backbone key or a shape mismatch
-    raises ``ValueError`` naming the arch, so a wrong variant never loads silently.
+    Steps: read the file (local paths through :func:`safe_load`; URLs and ``open-mmlab://``
+    through mmengine's loader); take its state dict (:func:`extract_state_dict`); keep the keys
+    under ``prefix`` (e.g. ``'backbone.'``) when there are any; then read the keys as
 
-    A local path that does not exist only warns: the backbone keeps its initialisation.
+    * ``'mmedge'``: as they are;
+    * ``'official'``: the authors' layout, through the family converter
+      (``mmedge.converters.CONVERTERS[type(model).converter]``); a converter error surfaces;
+    * ``'auto'`` (default): as they are if they cover the model's keys, else through the
+      converter; the choice and the reason are logged.
+
+    Head keys are ignored; a missing backbone key or a shape mismatch raises ``ValueError``
+    naming the arch, so a wrong variant never loads silently.  A local path that does not exist
+    raises ``FileNotFoundError`` naming the authors' download address for the variant.
+
+    Returns:
+        str: The line logged, e.g. ``'EMO: loaded PATH (official: ...)'``.
     """
-    from mmengine.runner.checkpoint import CheckpointLoader
+    from mmengine.logging import print_log
 
     from mmedge.converters import CONVERTERS
     name = type(model).__name__
-    if not _is_remote(filename) and not osp.isfile(
-            osp.expanduser(filename)):
-        warnings.warn(
-            f'{name}: pretrained checkpoint {filename!r} does not exist; '
-            f'training from scratch. Download the authors\' ImageNet weights '
-            f'(see the config and the README) or override it with '
-            f'--cfg-options model.backbone.init_cfg.checkpoint=PATH.',
-            stacklevel=2)
-        return
-    register_safe_globals()
-    ckpt = CheckpointLoader.load_checkpoint(
-        osp.expanduser(filename), map_location=map_location)
+    if format not in CHECKPOINT_FORMATS:
+        raise ValueError(f'{name}: init_cfg format={format!r} is not one of '
+                         f'{CHECKPOINT_FORMATS} (auto: detect and log; official: the '
+                         f'authors\' released layout; mmedge: keys as they are)')
+    family = model.converter
+    converter = CONVERTERS.get(family) if family else None
+    if format == 'official' and converter is None:
+        raise ValueError(f'{name}: format=\'official\' but {name} has no converter for the '
+                         f'authors\' layout (no official weights were released); use '
+                         f'format=\'mmedge\' or \'auto\'')
+    if _is_remote(filename):
+        from mmengine.runner.checkpoint import CheckpointLoader
+        ckpt = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    else:
+        path = osp.expanduser(filename)
+        if not osp.isfile(path):
+            raise _missing_file_error(model, filename)
+        ckpt = safe_load(path, map_location=map_location)
     sd = extract_state_dict(ckpt)
     if prefix:
         sub = {k[len(prefix):]: v for k, v in sd.items()
@@ -173,23 +335,49 @@ def load_backbone_checkpoint(model: torch.nn.Module,
         if sub:
             sd = sub
     own = model.state_dict()
-    sd = _best_candidate(sd, own, CONVERTERS.get(model.converter))
-    matched = set(sd) & set(own)
+    if format == 'mmedge':
+        reading, why = sd, 'format=\'mmedge\': keys as they are'
+    elif format == 'official':
+        reading, why = _official_reading(sd, converter), (
+            f'format=\'official\': converted with the {family} converter')
+    else:
+        reading, format, why = _choose_auto(sd, own, converter, family)
+        why = f'format=\'auto\' chose {format}: {why}'
+    matched = set(reading) & set(own)
     if not matched:
         raise ValueError(
             f'{name}: {filename!r} fits neither an mmedge checkpoint nor the '
-            f'authors\' {model.converter} format. First keys of the file: '
+            f'authors\' {family} format ({why}). First keys of the file: '
             f'{sorted(sd)[:5]}; expected keys like {sorted(own)[:5]}. If it '
             f'is a detector/segmentor checkpoint, set prefix="backbone.".')
-    missing = sorted(set(own) - set(sd))
-    # BN's num_batches_tracked is a counter, not a weight: older files lack it.
-    missing = [k for k in missing if not k.endswith('num_batches_tracked')]
-    bad_shape = [(k, tuple(sd[k].shape), tuple(own[k].shape))
-                 for k in sorted(matched) if sd[k].shape != own[k].shape]
+    missing = _missing(reading, own)
+    bad_shape = [(k, tuple(reading[k].shape), tuple(own[k].shape))
+                 for k in sorted(matched) if reading[k].shape != own[k].shape]
     if missing or bad_shape:
         raise ValueError(
             f'{name} (arch={getattr(model, "arch_name", "?")!r}): {filename!r} '
-            f'does not fit this model: {len(missing)} missing keys '
+            f'does not fit this model ({why}): {len(missing)} missing keys '
             f'{missing[:5]}, {len(bad_shape)} shape mismatches '
             f'{bad_shape[:3]}. Is it a checkpoint of another variant?')
-    model.load_state_dict({k: sd[k] for k in matched}, strict=False)
+    model.load_state_dict({k: reading[k] for k in matched}, strict=False)
+    line = f'{name}: loaded {filename} ({why}; {len(matched)} tensors)'
+    print_log(line, logger='current')
+    return line
+
+
+_PRETRAINED_KEYS = {'type', 'checkpoint', 'prefix', 'map_location', 'format'}
+
+
+def load_pretrained(model: torch.nn.Module, init_cfg: dict) -> str:
+    """``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=None, map_location='cpu',
+    format='auto')`` for an mmedge backbone (see :func:`load_backbone_checkpoint`)."""
+    unknown = set(init_cfg) - _PRETRAINED_KEYS
+    if unknown or 'checkpoint' not in init_cfg:
+        raise ValueError(
+            f'{type(model).__name__}: init_cfg {dict(init_cfg)!r}: Pretrained takes '
+            f'checkpoint=PATH and optionally {sorted(_PRETRAINED_KEYS - {"type", "checkpoint"})}'
+            + (f'; unknown keys {sorted(unknown)}' if unknown else ''))
+    return load_backbone_checkpoint(
+        model, init_cfg['checkpoint'], prefix=init_cfg.get('prefix'),
+        map_location=init_cfg.get('map_location', 'cpu'),
+        format=init_cfg.get('format', 'auto'))

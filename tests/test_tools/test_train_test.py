@@ -4,7 +4,6 @@ import os.path as osp
 import sys
 
 import pytest
-import torch
 from conftest import needs_mmdet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -50,7 +49,8 @@ def test_train_resume_test(tmp_path):
         'train_cfg.max_epochs=2', 'train_cfg.val_interval=1', *opts
     ])
     assert runner.epoch == 2 and runner.iter == 4
-    ckpt = torch.load(osp.join(work, 'epoch_2.pth'), weights_only=True)
+    from mmedge.utils.checkpoint import safe_load
+    ckpt = safe_load(osp.join(work, 'epoch_2.pth'))
     assert ckpt['meta']['iter'] == 4
     steps = {int(s['step']) for s in ckpt['optimizer']['state'].values()}
     assert steps == {4}

@@ -1,4 +1,5 @@
-"""Checkpoints load with weights_only=True: mmengine's own files resume, code never runs."""
+"""Checkpoints load through mmedge's restricted loader: mmengine's files resume, code never
+runs."""
 import os
 import pickle
 
@@ -85,20 +86,20 @@ def test_resume_continues_with_same_optimizer_state(tmp_path):
         torch.testing.assert_close(p, q)
 
 
-def test_mmengine_checkpoint_needs_the_allow_list(tmp_path):
-    """Without mmedge's allow-list torch refuses mmengine's own checkpoint (the upstream bug)."""
+def test_mmengine_checkpoint_needs_mmedges_loader(tmp_path):
+    """torch's default (weights_only) refuses mmengine's own checkpoint (the upstream bug);
+    mmedge's restricted loader reads it, also through mmengine's CheckpointLoader."""
     runner = _runner(tmp_path, 1)
     runner.train()
     path = str(tmp_path / 'epoch_1.pth')
-    torch.serialization.clear_safe_globals()
-    ckpt_utils._REGISTERED = False
-    try:
-        with pytest.raises(pickle.UnpicklingError):
-            torch.load(path, weights_only=True)
-    finally:
-        ckpt_utils.register_safe_globals()
-    loaded = torch.load(path, weights_only=True)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)  # torch's allow-list is not widened by mmedge
+    loaded = ckpt_utils.safe_load(path)
     assert 'message_hub' in loaded and 'optimizer' in loaded
+    from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
+    assert CheckpointLoader._get_checkpoint_loader(path) is \
+        ckpt_utils.load_from_local_restricted
+    assert _load_checkpoint(path)['meta']['epoch'] == 1
 
 
 class _Evil:
@@ -111,11 +112,12 @@ def test_pickled_callable_is_refused(tmp_path):
     path = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {'w': torch.zeros(1)}, 'x': _Evil()}, path)
     with pytest.raises(pickle.UnpicklingError, match='system'):
-        torch.load(path)  # torch's default, with mmedge's allow-list active
-    with pytest.raises(RuntimeError, match='weights_only=True'):
+        torch.load(path)  # torch's own default
+    with pytest.raises(ckpt_utils.CheckpointRefused, match='global posix.system') as info:
         ckpt_utils.safe_load(path)
+    assert path in str(info.value) and 'weights_only' not in str(info.value)
     from mmengine.runner import load_checkpoint
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(ckpt_utils.CheckpointRefused, match='posix.system'):
         load_checkpoint(nn.Linear(1, 1), path)
 
 
@@ -131,16 +133,20 @@ class _Getattr:
 
 @pytest.mark.parametrize('obj,name', [
     ('HistoryBuffer', '__init__'),  # a private attribute of the allowed class
-    ('Namespace', '__class__'),  # any other allowed object
+    ('HistoryBuffer', 'register_statistics'),  # a public method that changes the class
+    ('Namespace', '__class__'),  # any other object
 ])
-def test_getattr_only_reaches_history_buffer_methods(tmp_path, obj, name):
+def test_getattr_never_reaches_a_callable(tmp_path, obj, name):
     import argparse
 
     from mmengine.logging import HistoryBuffer
     target = dict(HistoryBuffer=HistoryBuffer, Namespace=argparse.Namespace)
     path = str(tmp_path / 'getattr.pth')
     torch.save({'x': _Getattr(target[obj], name)}, path)
-    with pytest.raises(pickle.UnpicklingError, match='not allowed'):
-        torch.load(path)
+    with pytest.raises(ckpt_utils.CheckpointRefused, match='getattr'):
+        ckpt_utils.safe_load(path)
+    # HistoryBuffer's own statistics names are read only inside a HistoryBuffer's state;
+    # on their own they are refused too (the loader never hands out a method)
     torch.save({'x': _Getattr(HistoryBuffer, 'mean')}, path)
-    assert torch.load(path)['x'] is HistoryBuffer.mean
+    with pytest.raises(ckpt_utils.CheckpointRefused, match='left unbuilt'):
+        ckpt_utils.safe_load(path)

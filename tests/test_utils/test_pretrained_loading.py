@@ -39,11 +39,14 @@ def test_wrong_file_is_refused_clearly(tmp_path):
         model.init_weights()
 
 
-def test_missing_file_warns_and_trains_from_scratch(tmp_path):
+def test_missing_file_is_an_error_naming_the_download(tmp_path):
     import mmedge.models  # noqa: F401
+    absent = str(tmp_path / 'absent.pth')
     model = MODELS.get('EMO')(
-        arch='1m',
-        init_cfg=dict(type='Pretrained',
-                      checkpoint=str(tmp_path / 'absent.pth')))
-    with pytest.warns(UserWarning, match='training from scratch'):
+        arch='1m', init_cfg=dict(type='Pretrained', checkpoint=absent))
+    with pytest.raises(FileNotFoundError) as info:
         model.init_weights()
+    msg = str(info.value)
+    assert absent in msg
+    assert 'https://github.com/zhangzjn/EMO/raw/main/resources/EMO_1M/net.pth' in msg
+    assert '--cfg-options model.backbone.init_cfg=None' in msg

@@ -5,7 +5,6 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmengine.logging import print_log
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
@@ -187,9 +186,10 @@ class BaseEdgeBackbone(BaseModule):
 
         A ``Pretrained`` checkpoint may be an mmedge / mmengine file (keys optionally under
         ``prefix``) or the authors' released file, which is recognised and converted on load.
-        A local file that does not exist gives a warning and training starts from scratch.
+        A local file that does not exist raises ``FileNotFoundError`` (see
+        :func:`mmedge.utils.checkpoint.load_pretrained`, which also takes ``format``).
         """
-        from mmedge.utils.checkpoint import load_backbone_checkpoint
+        from mmedge.utils.checkpoint import load_pretrained
 
         init_cfgs = self.init_cfg
         if isinstance(init_cfgs, dict):
@@ -209,12 +209,5 @@ class BaseEdgeBackbone(BaseModule):
         finally:
             self.init_cfg = init_cfgs if init_cfgs is None or len(
                 init_cfgs) > 1 else init_cfgs[0]
-        if pretrained is not None:
-            load_backbone_checkpoint(
-                self,
-                pretrained['checkpoint'],
-                prefix=pretrained.get('prefix'),
-                map_location=pretrained.get('map_location', 'cpu'))
-            print_log(
-                f'{type(self).__name__}: loaded {pretrained["checkpoint"]}',
-                logger='current')
+        if pretrained is not None:  # logs what it loaded; a missing file is an error
+            load_pretrained(self, pretrained)
