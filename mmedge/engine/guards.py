@@ -67,6 +67,14 @@ def _batch_files(data_batch, limit: int = 8) -> List[str]:
     return files[:limit]
 
 
+def _last_good(runner) -> str:
+    last = osp.join(runner.work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            return f'last good checkpoint: {f.read().strip()}'
+    return 'no checkpoint was written before'
+
+
 def non_finite_tensors(state: Dict[str, torch.Tensor]) -> List[str]:
     """Names of the floating-point tensors of ``state`` with a NaN / inf entry."""
     bad = []
@@ -109,8 +117,8 @@ class NonFiniteGuardHook(Hook):
         files = _batch_files(data_batch)
         if files:
             msg += f'; images of this batch: {", ".join(files)}'
-        msg += ('. Training stopped; no checkpoint was written for this iteration (the last '
-                'good one is the one named in last_checkpoint). ' + FIXES)
+        msg += ('. Training stopped; no checkpoint was written for this iteration ('
+                + _last_good(runner) + '). ' + FIXES)
         runner.logger.error(msg)
         raise NonFiniteLossError(msg)
 
@@ -126,8 +134,7 @@ class NonFiniteGuardHook(Hook):
                                             if len(problems) > 10 else '')
         msg = (f'Refusing to save a checkpoint at iteration {runner.iter + 1} (epoch '
                f'{runner.epoch + 1}): {len(problems)} parameter / buffer tensors are not '
-               f'finite: {shown}. Nothing was written; the last good checkpoint is the one '
-               'named in last_checkpoint. ' + FIXES)
+               f'finite: {shown}. Nothing was written ({_last_good(runner)}). ' + FIXES)
         runner.logger.error(msg)
         raise NonFiniteCheckpointError(msg)
 

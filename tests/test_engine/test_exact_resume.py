@@ -12,7 +12,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, osp.join(osp.dirname(HERE), 'test_tools'))
 
-from toy_runner import toy_cfg, train  # noqa: E402
+from toy_runner import restore_process_state, toy_cfg, train  # noqa: E402,F401
 
 
 def test_rng_state_round_trip_through_a_weights_only_load(tmp_path):
@@ -57,17 +57,52 @@ def assert_bit_identical(a, b):
 
 @pytest.mark.parametrize('workers', [0, 2])
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, workers):
-    from resume_harness import kill_after_checkpoint, run
+    from resume_harness import kill_after_checkpoint
     script = osp.join(HERE, 'run_toy.py')
-    # 3 epochs x 3 iterations, checkpoints every 4 iterations: iter_4 is mid-epoch 2
-    run([script, str(tmp_path / 'a'), str(workers)])
+    # 3 epochs x 3 iterations, checkpoints every 4 iterations: iter_4 is mid-epoch 2; the
+    # subprocess pauses 0.3 s per iteration so that the kill lands in iteration 5 or 6
+    torch.set_num_threads(1)  # as the subprocess (OMP_NUM_THREADS=1); the fixture restores it
     killed = kill_after_checkpoint([script, str(tmp_path / 'b'), str(workers), '0.3'],
                                    tmp_path / 'b', 'iter_4.pth')
-    assert not osp.exists(tmp_path / 'b' / 'iter_8.pth'), 'killed too late'
-    assert killed
-    run([script, str(tmp_path / 'b'), str(workers), '--resume'])
+    assert killed and not osp.exists(tmp_path / 'b' / 'iter_8.pth'), 'killed too late'
+    train(toy_cfg(tmp_path / 'a', epochs=3, ckpt_interval=4, workers=workers))
+    train(toy_cfg(tmp_path / 'b', epochs=3, ckpt_interval=4, workers=workers, resume=True))
     assert_bit_identical(_state(tmp_path / 'a' / 'iter_9.pth'),
                          _state(tmp_path / 'b' / 'iter_9.pth'))
+
+
+class _Interrupt:
+    """A hook class that stops the run after iteration ``at`` (after that iteration's save)."""
+
+    @staticmethod
+    def make(at):
+        from mmengine.hooks import Hook
+
+        class Stop(Hook):
+            priority = 'LOWEST'
+
+            def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+                if runner.iter + 1 == at:
+                    raise KeyboardInterrupt
+
+        return Stop
+
+
+@pytest.mark.parametrize('case', ['epoch-end checkpoint', 'iteration loop', 'workers'])
+def test_interrupted_then_resumed_is_bit_identical(tmp_path, case):
+    kw = {
+        # checkpoint at the end of epoch 1, stopped in epoch 2: resumes at an epoch boundary
+        'epoch-end checkpoint': dict(epochs=3, ckpt_interval=1, by_epoch_ckpt=True),
+        # IterBasedTrainLoop + InfiniteSampler, checkpoint at iteration 4
+        'iteration loop': dict(iters=9, ckpt_interval=4),
+        'workers': dict(iters=9, ckpt_interval=4, workers=2),
+    }[case]
+    final = 'epoch_3.pth' if 'by_epoch_ckpt' in kw else 'iter_9.pth'
+    train(toy_cfg(tmp_path / 'a', **kw))
+    with pytest.raises(KeyboardInterrupt):
+        train(toy_cfg(tmp_path / 'b', custom_hooks=[dict(type=_Interrupt.make(6))], **kw))
+    train(toy_cfg(tmp_path / 'b', resume=True, **kw))
+    assert_bit_identical(_state(tmp_path / 'a' / final), _state(tmp_path / 'b' / final))
 
 
 def test_stock_loop_is_not_exact_without_the_safeguards(tmp_path):

@@ -4,13 +4,19 @@ Used by the engine tests: a few CPU milliseconds per iteration, yet every source
 detector has (augmentation in the dataset through python / numpy / torch, dropout in the model,
 BatchNorm buffers, a shuffling sampler).
 """
+import os.path as osp
 import random
+import sys
 
 import numpy as np
+import pytest
 import torch
 import torch.nn as nn
 from mmengine.dataset import BaseDataset
 from mmengine.model import BaseModel
+
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_tools'))
+from process_state import restored_process_state  # noqa: E402
 
 
 class ToyModel(BaseModel):
@@ -95,3 +101,11 @@ def train(cfg):
     runner = Runner(**cfg)
     runner.train()
     return runner
+
+
+@pytest.fixture(autouse=True)
+def restore_process_state():
+    """Runners seed the generators and switch deterministic algorithms on: undo it (test modules
+    import this fixture, which makes it apply to each of their tests)."""
+    with restored_process_state():
+        yield

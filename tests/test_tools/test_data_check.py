@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import needs_mmdet, needs_mmseg
+from conftest import needs_mmdet, needs_mmpretrain, needs_mmseg
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
@@ -16,7 +16,8 @@ sys.path.insert(0, osp.join(ROOT, 'tools'))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
 sys.path.insert(0, HERE)
 
-from tiny_configs import write_det, write_seg  # noqa: E402
+from process_state import restored_process_state  # noqa: E402
+from tiny_configs import write_cls, write_det, write_seg  # noqa: E402
 
 
 def _prepare(cfg_path):
@@ -147,18 +148,9 @@ def test_corrupt_training_image_named_then_skipped_and_counted(coco, in_process_
 
 @pytest.fixture
 def in_process_train():
-    import random
-
-    import torch
-    from mmengine.registry import DefaultScope
-    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
-             torch.are_deterministic_algorithms_enabled(), DefaultScope._instance_dict.copy())
     import train as train_tool
-    yield train_tool.main
-    random.setstate(saved[0]), np.random.set_state(saved[1]), torch.set_rng_state(saved[2])
-    torch.use_deterministic_algorithms(saved[3])
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(saved[4])
+    with restored_process_state():
+        yield train_tool.main
 
 
 def _write_label(path, fn):
@@ -210,3 +202,17 @@ def test_ade20k_reduce_zero_label_values(tmp_path, capsys):
                      f'test_dataloader.dataset.data_root={data_root}', capsys=capsys)
     assert rc == 1
     assert f'{ann / files[0]}: values [150]' in out and files[1] not in out
+
+
+@needs_mmpretrain
+def test_cls_num_classes_against_the_folders(tmp_path, capsys):
+    cfg = write_cls(tmp_path, tmp_path / 'data', tag=tmp_path.name[-20:])
+    rc, out = _check(cfg, capsys=capsys)
+    assert rc == 0 and '0 error(s), 0 warning(s)' in out
+    rc, out = _check(cfg, '--cfg-options', 'model.head.num_classes=1', capsys=capsys)
+    assert rc == 1 and 'labels outside 0..0 (num_classes=1) (2x)' in out
+    assert 'num_classes smaller' in out and str(tmp_path / 'data' / 'b') in out
+    _corrupt = tmp_path / 'data' / 'a' / '0.jpg'
+    _corrupt.write_bytes(b'not an image')
+    rc, out = _check(cfg, capsys=capsys)
+    assert rc == 1 and f'{_corrupt}: ' in out and 'header unreadable' in out

@@ -2,42 +2,30 @@
 uninterrupted run; lr=1e4 stops at the first non-finite loss without writing a checkpoint."""
 import os
 import os.path as osp
-import random
 import sys
 import threading
 
-import numpy as np
 import pytest
 import torch
-from conftest import needs_mmdet, needs_mmseg
+from conftest import needs_mmdet, needs_mmpretrain, needs_mmseg
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, osp.join(ROOT, 'tools'))
 sys.path.insert(0, HERE)
 
+from process_state import restored_process_state  # noqa: E402
 from resume_harness import kill_after_checkpoint  # noqa: E402
-from tiny_configs import write_det, write_seg  # noqa: E402
+from tiny_configs import write_cls, write_det, write_seg  # noqa: E402
 
 
 @pytest.fixture
 def in_process():
-    """Runs tools/train.py in this process like the subprocesses do (1 thread); restores the
-    process state a Runner changes (generators, determinism flags, threads, default scope)."""
-    from mmengine.registry import DefaultScope
-    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
-             torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
-             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic,
-             DefaultScope._instance_dict.copy())
-    torch.set_num_threads(1)
+    """tools/train.py's main in this process, 1 thread like the subprocesses; the process state a
+    Runner changes is put back afterwards."""
     import train as train_tool
-    yield train_tool.main
-    random.setstate(saved[0]), np.random.set_state(saved[1]), torch.set_rng_state(saved[2])
-    torch.set_num_threads(saved[3])
-    torch.use_deterministic_algorithms(saved[4])
-    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[5:7]
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(saved[7])
+    with restored_process_state(threads=1):
+        yield train_tool.main
 
 
 def _kill_in_background(cfg, work, ckpt):
@@ -128,3 +116,12 @@ def test_seg_lr_1e4_stops_at_the_first_non_finite_loss(tmp_path, in_process):
     msg, ckpts = _nan_run(tmp_path, write_seg, in_process)
     assert 'Non-finite loss at iteration ' in msg and 'decode.loss_ce' in msg
     assert not ckpts
+
+
+@needs_mmpretrain
+def test_cls_lr_1e4_stops_at_the_first_non_finite_loss(tmp_path, in_process):
+    def write(tmp, data, tag):
+        return write_cls(tmp, data, tag=tag)
+    msg, ckpts = _nan_run(tmp_path, write, in_process)
+    assert 'Non-finite loss at iteration ' in msg and 'loss=nan' in msg
+    assert 'no checkpoint was written before' in msg and not ckpts

@@ -1,5 +1,6 @@
 """Tiny det / seg configs (the toy configs' models, small generated data, small images) for tests
 that run tools/train.py several times."""
+import os
 import os.path as osp
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -78,4 +79,45 @@ def write_seg(tmp_path, data_root, *, n=6, iters=6, ckpt=4, val_interval=3, work
                            root=str(data_root).rstrip('/') + '/', n=n, iters=iters,
                            ckpt=ckpt, val_interval=val_interval, workers=workers,
                            persistent=workers > 0, tag=tag))
+    return path
+
+CLS = '''_base_ = {base!r}
+data = dict(type='CustomDataset', data_root={root!r}, with_label=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=32, backend='pillow'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(_delete_=True, pipeline=train_pipeline, **data))
+val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                      dataset=dict(_delete_=True, pipeline=test_pipeline, **data))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_evaluator = val_evaluator
+model = dict(head=dict(num_classes=2), train_cfg=None)
+train_cfg = dict(by_epoch=True, max_epochs={epochs}, val_interval=1)
+param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=2)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
+randomness = dict(seed=0, deterministic=True)
+visualizer = dict(name='vis_{tag}')
+'''
+
+
+def write_cls(tmp_path, data_root, *, per_class=2, epochs=1, tag='cls'):
+    """An mmpretrain CustomDataset of two classes (folders of 32x32 JPEGs) + EdgeNeXt-XXS."""
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for c in ('a', 'b'):
+        os.makedirs(osp.join(str(data_root), c), exist_ok=True)
+        for i in range(per_class):
+            img = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+            Image.fromarray(img).save(osp.join(str(data_root), c, f'{i}.jpg'))
+    path = osp.join(str(tmp_path), f'tiny_cls_{tag}.py')
+    with open(path, 'w') as f:
+        f.write(CLS.format(base=osp.join(CONFIGS, 'cls_edgenext_xxs_in1k.py'),
+                           root=str(data_root), epochs=epochs, tag=tag))
     return path
