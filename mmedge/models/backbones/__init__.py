@@ -2,7 +2,8 @@ import importlib
 
 from .base import BaseEdgeBackbone
 
-_FAMILIES = ('edgenext', 'edgevit', 'emo', 'efficientvit', 'repnext')
+_FAMILIES = ('edgenext', 'edgevit', 'emo', 'efficientvit', 'efficientvit_paper',
+             'repnext')
 
 __all__ = ['BaseEdgeBackbone']
 for _family in _FAMILIES:
