@@ -322,6 +322,8 @@ class EdgeViT(BaseEdgeBackbone):
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
         deploy (bool): Build the fused form of :meth:`switch_to_deploy`
             directly (loads fused state dicts). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): ``None`` gives the official
             init (trunc-normal Linear, std 0.02). Defaults to None.
 
@@ -405,6 +407,7 @@ class EdgeViT(BaseEdgeBackbone):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             arch,
@@ -414,6 +417,7 @@ class EdgeViT(BaseEdgeBackbone):
             norm_eval=norm_eval,
             with_cp=with_cp,
             deploy=deploy,
+            output_stride=output_stride,
             init_cfg=init_cfg)
         self._check_arch(self.arch)
         if local_kernel_size < 1 or local_kernel_size % 2 == 0:

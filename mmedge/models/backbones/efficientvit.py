@@ -403,6 +403,8 @@ class EfficientViT(BaseEdgeBackbone):
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
         deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads fused
             state dicts strictly). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): None gives the official init; see
             :class:`BaseEdgeBackbone`. Defaults to None.
 
@@ -504,6 +506,7 @@ class EfficientViT(BaseEdgeBackbone):
                  act_cfg: Optional[dict] = None,
                  with_cp: bool = False,
                  deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             arch,
@@ -513,6 +516,7 @@ class EfficientViT(BaseEdgeBackbone):
             norm_eval=norm_eval,
             with_cp=with_cp,
             deploy=deploy,
+            output_stride=output_stride,
             init_cfg=init_cfg)
         large = bool(self.arch['large'])
         official_norm, official_act = self._official_cfgs[large]

@@ -306,6 +306,8 @@ class EfficientViTPaper(BaseEdgeBackbone):
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
         deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads fused
             state dicts strictly). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): See :class:`BaseEdgeBackbone`.
             Defaults to None.
 
@@ -354,6 +356,7 @@ class EfficientViTPaper(BaseEdgeBackbone):
                  act_cfg: dict = dict(type='Hardswish', inplace=True),
                  with_cp: bool = False,
                  deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             arch,
@@ -363,6 +366,7 @@ class EfficientViTPaper(BaseEdgeBackbone):
             norm_eval=norm_eval,
             with_cp=with_cp,
             deploy=deploy,
+            output_stride=output_stride,
             init_cfg=init_cfg)
         a = self.arch
         widths, depths, heads = (tuple(a['widths']), tuple(a['depths']),

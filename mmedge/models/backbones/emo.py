@@ -245,6 +245,8 @@ class EMO(BaseEdgeBackbone):
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
         deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads
             fused state dicts strictly). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): Initialisation config; None gives the
             official init (norms weight 1, bias 0; convs keep PyTorch's default).
             Defaults to None.
@@ -323,6 +325,7 @@ class EMO(BaseEdgeBackbone):
                  attn_act_cfg: dict = dict(type='GELU'),
                  with_cp: bool = False,
                  deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             arch,
@@ -332,6 +335,7 @@ class EMO(BaseEdgeBackbone):
             norm_eval=norm_eval,
             with_cp=with_cp,
             deploy=deploy,
+            output_stride=output_stride,
             init_cfg=init_cfg)
         depths, channels, ratios, head_dims = (
             tuple(self.arch[k])

@@ -327,6 +327,8 @@ class RepNeXt(BaseEdgeBackbone):
             checkpoint. Needs a BatchNorm ``norm_cfg``. Defaults to False.
         norm_eval (bool): Keep BatchNorms in eval mode while training. Defaults to False.
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): ``None`` gives the official init: PyTorch's
             default init of every layer (BN weight 1 and bias 0). Defaults to None.
 
@@ -375,6 +377,7 @@ class RepNeXt(BaseEdgeBackbone):
                  deploy: bool = False,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             arch,
@@ -384,6 +387,7 @@ class RepNeXt(BaseEdgeBackbone):
             norm_eval=norm_eval,
             with_cp=with_cp,
             deploy=deploy,
+            output_stride=output_stride,
             init_cfg=init_cfg)
         channels, depths = self._check_arch(self.arch)
         if not isinstance(mlp_ratio, int) or mlp_ratio < 1:
