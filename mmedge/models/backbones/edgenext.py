@@ -444,7 +444,7 @@ class EdgeNeXt(BaseEdgeBackbone):
     Stem: 4x4/4 conv + norm; stages 2-4 start with norm + 2x2/2 conv. Stage i holds
     Conv. encoders (DW kernel 3/5/7/9) and, in stages 2-4, one SDTA encoder as its last
     block (channel splits 2/3/4, Fourier position encoding in stage 2 only). Outputs
-    have strides 4/8/16/32 and no extra norm.
+    have strides 4/8/16/32 (``output_stride=32``) and no extra norm.
 
     Args:
         arch (str | dict): ``'xx_small'``, ``'x_small'``, ``'small'``, ``'base'`` or the
@@ -478,6 +478,10 @@ class EdgeNeXt(BaseEdgeBackbone):
             ``norm{i}`` and output (N, C) features: global average pooling then
             ``norm{i}`` (official LN head), or ``norm{i}`` on the map then pooling
             (official ``*_bn_hs`` BN head). Defaults to False.
+        output_stride (int): 32 (official), 16 or 8: the dilated form for dense
+            prediction (see below). Defaults to 32.
+        deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads
+            fused state dicts strictly). Defaults to False.
         init_cfg (dict | list[dict], optional): None gives the official init
             (trunc-normal std 0.02 for conv / Linear weights, zero biases, unit LN).
             Defaults to None.
@@ -486,6 +490,25 @@ class EdgeNeXt(BaseEdgeBackbone):
     (250 x 330 gives 62x82, 31x41, 15x20, 7x10). Below 32 pixels, a 1-pixel map is
     zero-padded to 2 before a 2x2 downsampling (and an input below 4 to 4), so every
     stage keeps at least one pixel (e.g. 20 x 45 gives 5x11, 2x5, 1x2, 1x1).
+
+    Output stride 16 / 8 (``output_stride``; the paper's DeepLabv3 on VOC, Table 5, runs
+    the backbone at output stride 16, as the MobileViT DeepLabv3 set-up of ml-cvnets it
+    follows): the 2x2 down-sampling of stage 4 (16: stage 4; 8: stages 3 and 4) keeps the
+    resolution and every later spatial conv is dilated, the ml-cvnets rule: the
+    down-sampling conv by the dilation of its input map (1, then 2) with that much zero
+    padding at the bottom / right, the depth-wise kxk convs of the Conv. encoders and the
+    3x3 convs of the SDTA split by 2 (16) or 2 / 4 (8). The state dict is unchanged, so
+    ImageNet weights load as they are. Up to the SDTA of a dilated stage, the even pixels
+    ``[::2, ::2]`` of the maps equal the stride-32 model's maps (dilation makes the
+    convolutions exact on that grid). The SDTA attention is the one part that is not local:
+    its (C/h x C/h) cross-covariance attention is computed from q / k L2-normalised over all
+    tokens, so at 4x the tokens it is the same cosine-similarity statistic over a denser
+    sampling of the map (neither its cost shape nor its scale depends on the token count);
+    the Fourier position encoding is only in stage 2, which is never dilated. At 512 x 512,
+    ``configs/deeplabv3_edgenext_s_voc.py`` (EdgeNeXt-S at output stride 16, ASPP head of
+    128 channels) counts 8.41 G fvcore MACs (paper: 8.7 G MAdds, Table 5; 5.32 G at
+    output stride 32). ``switch_to_deploy()`` keeps the BN of a
+    stride-1 down-sampling (BN layout): the padded border could not be folded exactly.
 
     ``switch_to_deploy()`` (eval only, in place) folds every layer scale into the
     preceding Linear (``pointwise_conv2``, ``csa.proj``). BN layout: the stem BN and
@@ -511,7 +534,8 @@ class EdgeNeXt(BaseEdgeBackbone):
           order (see :class:`TransposedAttention`); blocks run on NHWC tensors. Results
           match the official model to float32 rounding.
         * Unlike mmpretrain, the per-stage outputs have no norm unless
-          ``gap_before_final_norm=True``; all stages are always computed.
+          ``gap_before_final_norm=True``; stages after the last ``out_indices`` entry
+          are not computed.
 
     Example:
         >>> import torch
