@@ -579,16 +579,8 @@ class EdgeNeXt(BaseEdgeBackbone):
                  output_stride: int = 32,
                  deploy: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            in_channels=in_channels,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            deploy=deploy,
-            output_stride=output_stride,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         channels, depths, heads = self._check_arch(self.arch)
         bn = self.bn_layout = bool(self.arch['bn_hs'])
         if norm_cfg is None:  # official: LN eps 1e-6; BatchNorm2d defaults

@@ -409,16 +409,8 @@ class EdgeViT(BaseEdgeBackbone):
                  deploy: bool = False,
                  output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            in_channels=in_channels,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            deploy=deploy,
-            output_stride=output_stride,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         self._check_arch(self.arch)
         if local_kernel_size < 1 or local_kernel_size % 2 == 0:
             raise ValueError(f'EdgeViT: local_kernel_size must be odd and '

@@ -17,7 +17,7 @@ from ..layers import (NORM_TYPES, ConvNormAct, DropPath, build_act_layer,
                       build_layout_norm, drop_path_rates, init_trunc_normal,
                       layer_norm_last)
 from .base import BaseEdgeBackbone
-from .efficientvit import DSConv
+from .efficientvit import DSConv, MBConv
 
 __all__ = [
     'EfficientViTPaper', 'relu_linear_attention', 'ShortcutMBConv',
@@ -60,8 +60,11 @@ def _to_maps(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 1, 2).contiguous()
 
 
-class ShortcutMBConv(nn.Module):
+class ShortcutMBConv(MBConv):
     """MBConv (1x1 expand, kxk depthwise, 1x1 project) with the paper's shortcuts.
+
+    The B-series :class:`~mmedge.models.backbones.efficientvit.MBConv` (BN after every conv)
+    plus the shortcut.
 
     A stride-2 block adds ``conv1x1(avgpool2x2(x))`` (the paper's "downsampling shortcut");
     a stride-1 block with equal widths adds ``x``.
@@ -88,27 +91,10 @@ class ShortcutMBConv(nn.Module):
                  norm_cfg: dict = dict(type='BN', eps=1e-5),
                  act_cfg: dict = dict(type='Hardswish', inplace=True),
                  drop_path_rate: float = 0.) -> None:
-        super().__init__()
-        mid = round(in_channels * expand_ratio)
-        self.inverted_conv = ConvNormAct(
-            in_channels,
-            mid,
-            1,
-            bias=False,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.depth_conv = ConvNormAct(
-            mid,
-            mid,
-            kernel_size,
-            stride=stride,
-            groups=mid,
-            bias=False,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.point_conv = ConvNormAct(
-            mid, out_channels, 1, bias=False, norm_cfg=norm_cfg, act_cfg=None)
-        if stride == 1 and in_channels == out_channels:
+        super().__init__(in_channels, out_channels, stride, expand_ratio,
+                         kernel_size, False, norm_cfg, act_cfg,
+                         drop_path_rate)
+        if self.residual:
             self.shortcut = None
         else:
             # ceil_mode matches the depthwise conv's ceil(H / 2) on odd sizes; the partial
@@ -117,16 +103,12 @@ class ShortcutMBConv(nn.Module):
                 nn.AvgPool2d(stride, stride, ceil_mode=True)
                 if stride > 1 else nn.Identity(),
                 nn.Conv2d(in_channels, out_channels, 1, bias=True))
-        self.drop_path = DropPath(drop_path_rate) \
-            if drop_path_rate > 0 and self.shortcut is None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shortcut is None:
+            return super().forward(x)
         y = self.point_conv(self.depth_conv(self.inverted_conv(x)))
-        if self.shortcut is not None:
-            return y + self.shortcut(x)
-        if self.drop_path is not None:
-            y = self.drop_path(y)
-        return x + y
+        return y + self.shortcut(x)
 
 
 class ReLULinearAttention(nn.Module):
@@ -358,16 +340,8 @@ class EfficientViTPaper(BaseEdgeBackbone):
                  deploy: bool = False,
                  output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            in_channels=in_channels,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            deploy=deploy,
-            output_stride=output_stride,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         a = self.arch
         widths, depths, heads = (tuple(a['widths']), tuple(a['depths']),
                                  tuple(a['num_heads']))

@@ -327,16 +327,8 @@ class EMO(BaseEdgeBackbone):
                  deploy: bool = False,
                  output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            in_channels=in_channels,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            deploy=deploy,
-            output_stride=output_stride,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         depths, channels, ratios, head_dims = (
             tuple(self.arch[k])
             for k in ('depths', 'channels', 'expand_ratios', 'head_dims'))

@@ -379,16 +379,8 @@ class RepNeXt(BaseEdgeBackbone):
                  with_cp: bool = False,
                  output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            in_channels=in_channels,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            deploy=deploy,
-            output_stride=output_stride,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         channels, depths = self._check_arch(self.arch)
         if not isinstance(mlp_ratio, int) or mlp_ratio < 1:
             raise ValueError(f'RepNeXt: mlp_ratio must be a positive int, '
