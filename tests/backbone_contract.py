@@ -130,41 +130,96 @@ def saved_activation_bytes(model, x):
     return total[0]
 
 
+def _bn_eval(*models):
+    for model in models:
+        for m in model.modules():
+            if isinstance(m, _BatchNorm):
+                m.eval()
+
+
 def check_with_cp(cls, arch, size=(64, 64)):
-    """Same output and gradients; autograd keeps fewer bytes for the backward pass."""
+    """Same outputs and gradients (inputs and every parameter); autograd keeps fewer bytes."""
     torch.manual_seed(0)
     ref = build(cls, arch=arch).train()
     torch.manual_seed(0)
     cp = build(cls, arch=arch, with_cp=True).train()
     cp.load_state_dict(ref.state_dict())
-    for m in list(ref.modules()) + list(cp.modules()):  # deterministic forward
-        if isinstance(m, _BatchNorm):
-            m.eval()
-    x = torch.randn(2, 3, *size, requires_grad=True)
-    plain = saved_activation_bytes(ref, x)
-    checkpointed = saved_activation_bytes(cp, x.detach().requires_grad_())
+    _bn_eval(ref, cp)  # deterministic forward
+    x = torch.randn(2, 3, *size)
+    x_ref, x_cp = x.clone().requires_grad_(), x.clone().requires_grad_()
+    plain = saved_activation_bytes(ref, x_ref)
+    checkpointed = saved_activation_bytes(cp, x_cp)
     assert checkpointed < plain, (checkpointed, plain)
+    torch.testing.assert_close(x_cp.grad, x_ref.grad)
+    grads = 0
+    for (name, p), (_, q) in zip(ref.named_parameters(), cp.named_parameters()):
+        assert (p.grad is None) == (q.grad is None), name
+        if p.grad is not None:
+            torch.testing.assert_close(q.grad, p.grad, msg=lambda m: f'{name}: {m}')
+            grads += 1
+    assert grads > 0
     x1 = torch.randn(1, 3, *size)
-    with torch.no_grad():
-        for a, b in zip(ref(x1), cp(x1)):
-            torch.testing.assert_close(a, b)
-    g_ref = [p.grad for p in ref.parameters() if p.grad is not None]
-    g_cp = [p.grad for p in cp.parameters() if p.grad is not None]
-    assert len(g_ref) == len(g_cp) > 0
+    outs_ref, outs_cp = ref(x1), cp(x1)  # training mode, with autograd
+    assert len(outs_ref) == len(outs_cp) == 4
+    for a, b in zip(outs_ref, outs_cp):
+        torch.testing.assert_close(b, a)
 
 
 def check_drop_path(cls, arch, size=(64, 64)):
-    model = build(cls, arch=arch, drop_path_rate=0.3).train()
+    """Drop path changes training outputs only: train == eval at rate 0, != at rate > 0."""
     x = torch.randn(2, 3, *size)
-    outs = model(x)
-    sum(o.sum() for o in outs).backward()
-    model.eval()
-    with torch.no_grad():
-        a, b = model(x), model(x)
-    for u, v in zip(a, b):
-        torch.testing.assert_close(u, v)  # eval mode is deterministic
+    for rate in (0., 0.3):
+        torch.manual_seed(0)
+        model = build(cls, arch=arch, drop_path_rate=rate).train()
+        _bn_eval(model)  # so that only drop path tells training from eval
+        with torch.no_grad():  # zero / 1e-6 initial layer scales would hide a drop
+            for p in model.parameters():
+                if p.ndim == 1 and p.abs().max() < 1e-4:
+                    p.fill_(1.)
+        torch.manual_seed(1)
+        train = model(x)
+        sum(o.sum() for o in train).backward()
+        model.eval()
+        with torch.no_grad():
+            a, b = model(x), model(x)
+        for u, v in zip(a, b):
+            torch.testing.assert_close(u, v)  # eval mode is deterministic
+        if rate == 0:
+            for t, e in zip(train, a):
+                torch.testing.assert_close(t.detach(), e)
+        else:
+            # the last stage follows the most (and the most likely dropped) branches
+            diff = (train[-1].detach() - a[-1]).abs().max()
+            assert diff > 1e-3 * a[-1].abs().max(), \
+                'drop_path_rate > 0 left the training output unchanged'
     with pytest.raises(ValueError):
         cls(arch=arch, drop_path_rate=1.5)
+
+
+def check_deploy_build(cls, arch, size=(32, 32), **kwargs):
+    """A state dict saved after ``switch_to_deploy()`` loads strictly into ``deploy=True``.
+
+    The deploy-built model has the fused structure (same keys and shapes), gives the fused
+    model's outputs, and ``switch_to_deploy()`` leaves it as it is.
+    """
+    torch.manual_seed(0)
+    model = build(cls, arch=arch, **kwargs)
+    _randomize_norms(model)
+    model.eval().switch_to_deploy()
+    fused = cls(arch=arch, deploy=True, **kwargs).eval()
+    assert fused.deploy
+    sd = model.state_dict()
+    assert {k: v.shape for k, v in fused.state_dict().items()} == \
+        {k: v.shape for k, v in sd.items()}
+    fused.load_state_dict(sd, strict=True)
+    before = set(fused.state_dict())
+    assert fused.switch_to_deploy() is fused
+    assert set(fused.state_dict()) == before
+    x = torch.randn(1, 3, *size)
+    with torch.no_grad():
+        for a, b in zip(model(x), fused(x)):
+            torch.testing.assert_close(b, a, rtol=0, atol=0)
+    return fused
 
 
 def check_deploy(cls, arch, size=(64, 64), rtol=1e-5, **kwargs):

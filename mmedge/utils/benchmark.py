@@ -42,6 +42,17 @@ def _sdpa_macs(inputs, outputs):
     return batch * lq * lk * (d + dv)
 
 
+def _baddbmm_macs(inputs, outputs):
+    """fvcore handle: ``baddbmm(c, a, b)`` costs ``B * n * m * p`` for a (B, n, m), b (B, m, p).
+
+    fvcore has none, so it would count nothing for EdgeNeXt's XCA output ``v @ (W_proj attn)^T``
+    (the official code's ``attn @ v`` and ``proj`` Linear in one product).
+    """
+    from fvcore.nn.jit_handles import get_shape
+    a, b = get_shape(inputs[1]), get_shape(inputs[2])
+    return a[0] * a[1] * a[2] * b[2]
+
+
 def count_macs(model: nn.Module, inputs: torch.Tensor):
     """``(macs, counter_name)`` for one forward of ``inputs``."""
     model.eval()
@@ -54,6 +65,7 @@ def count_macs(model: nn.Module, inputs: torch.Tensor):
         return counter.get_total_flops() / 2, 'torch_flop_counter/2'
     analysis = FlopCountAnalysis(model, inputs)
     analysis.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
+    analysis.set_op_handle('aten::baddbmm', _baddbmm_macs)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     with torch.no_grad():

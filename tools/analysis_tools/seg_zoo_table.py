@@ -38,11 +38,6 @@ def paper(stem):
 
 # Why a config is more than 5 % off the paper (the numbers are in the table).
 NOTES = {
-    'deeplabv3_edgenext_s_voc':
-    'params match. MAdds: the paper runs the head at output stride 16 '
-    '(stage-4 stride removed and dilated, EdgeNeXt paper Sec. 4.6, Table 5); '
-    "mmedge's EdgeNeXt has no dilated mode, so the head runs "
-    'at stride 32.',
     'efficientvitseg_efficientvit_base_cityscapes':
     "MACs match. Params: no reading of the paper's text reproduces its 7.9M "
     '(classifier) / 6.5M (segmentor) counts; the backbone alone is 2.30M '
@@ -62,8 +57,9 @@ NOTES['efficientvitseg_efficientvit_base_cityscapes-r1408'] = NOTES[
 # What each framework consumes and the decisions where the papers are silent.
 RECIPES = [
     '* Feature maps: DeepLabv3 / PSPNet take backbone output 3 (stride 32; the '
-    'backbones are not dilated), their FCN auxiliary head output 2 (stride '
-    '16), as in the EMO configs; Semantic FPN takes all four outputs (strides '
+    'backbones are not dilated, except EdgeNeXt-S in DeepLabv3 on VOC, which '
+    'runs at output stride 16 as in the paper), their FCN auxiliary head '
+    'output 2 (stride 16), as in the EMO configs; Semantic FPN takes all four outputs (strides '
     '4-32); EfficientViT-Seg fuses outputs 1 and 3 (strides 8 and 32, the '
     "paper's P2 and P4). EdgeNeXt's DeepLabv3 has no auxiliary head (ml-cvnets).",
     '* EfficientViT-Seg head (`mmedge.EfficientViTSegHead`, the paper gives only '

@@ -1,16 +1,17 @@
 """EdgeNeXt: conv encoders with adaptive kernels plus split depth-wise transposed attention."""
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedge.registry import MODELS
 from mmedge.utils.typing import OptConfigType, OptMultiConfig
-from ..layers import (DropPath, LayerNorm2d, build_act_layer, build_norm_layer,
-                      drop_path_rates, fuse_conv_bn)
+from ..layers import (DropPath, bn_scale_shift, build_act_layer,
+                      build_layout_norm, drop_path_rates,
+                      fold_affine_into_input, fuse_conv_bn, init_trunc_normal,
+                      layer_norm_last, pad_to_min_size)
 from .base import BaseEdgeBackbone
 
 __all__ = ['EdgeNeXt', 'ConvEncoder', 'SDTAEncoder']
@@ -29,15 +30,15 @@ _VARIANTS = {
 
 
 # ---------------------------------------------------------------- helpers
-def _layer_norm(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
-    """LayerNorm over the last (channel) dim of an NHWC / NLC tensor."""
-    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias,
-                        norm.eps)
-
-
 def _map_norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """An NCHW norm (BN, GN, LN2d) on an NHWC tensor; both permutes are views."""
     return norm(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+
+
+def _nhwc_norm(norm: nn.Module, x: torch.Tensor,
+               bn_layout: bool) -> torch.Tensor:
+    """A block / stem / down-sampling norm on an NHWC tensor, in either layout."""
+    return _map_norm(norm, x) if bn_layout else layer_norm_last(norm, x)
 
 
 def _add_residual(x: torch.Tensor, y: torch.Tensor,
@@ -51,35 +52,10 @@ def _add_residual(x: torch.Tensor, y: torch.Tensor,
     return x + drop_path(y * gamma)
 
 
-def _affine_of(norm: nn.Module) -> Optional[Tuple[torch.Tensor, ...]]:
-    """``(scale, shift)`` of an eval BatchNorm; None for anything else.
-
-    A LayerNorm's affine part is deliberately not folded: torch applies it inside the
-    fused LayerNorm kernel at no cost, and the affine-free kernel is the slower one on
-    CPU (torch 2.13, 1 thread: 250 vs 128 us on a (1, 56, 56, 24) map), so folding it
-    into the next Linear would make the deploy form slower, not faster.
-    """
-    if isinstance(norm, _BatchNorm) and norm.running_var is not None:
-        scale = torch.rsqrt(norm.running_var + norm.eps)
-        shift = -norm.running_mean * scale
-        if norm.affine:
-            scale, shift = scale * norm.weight, shift * norm.weight + norm.bias
-        return scale, shift
-    return None
-
-
-@torch.no_grad()
-def _fold_into_input(layer: nn.Module, scale: torch.Tensor,
-                     shift: torch.Tensor) -> None:
-    """``layer(x * scale + shift)`` == new ``layer(x)`` for a Linear or an unpadded conv."""
-    w = layer.weight
-    view = (1, -1) + (1, ) * (w.ndim - 2)
-    extra = (w * shift.view(view)).flatten(1).sum(1)
-    if layer.bias is None:
-        layer.bias = nn.Parameter(extra)
-    else:
-        layer.bias.add_(extra)
-    w.mul_(scale.view(view))
+# A LayerNorm's affine part is deliberately never folded: torch applies it inside the fused
+# LayerNorm kernel at no cost, and the affine-free kernel is the slower one on CPU (torch 2.13,
+# 1 thread: 250 vs 128 us on a (1, 56, 56, 24) map), so folding it into the next Linear would
+# make the deploy form slower. Only eval BatchNorms (``bn_scale_shift``) are folded.
 
 
 @torch.no_grad()
@@ -94,16 +70,15 @@ def _layer_scale(channels: int, value: float) -> Optional[nn.Parameter]:
         (channels, ), float(value))) if value > 0 else None
 
 
-def _check_norm(norm: nn.Module, bn_layout: bool, cfg: dict) -> None:
-    if not bn_layout and not isinstance(norm, nn.LayerNorm):
-        raise ValueError(
-            f'EdgeNeXt (LayerNorm layout) normalises every position over its '
-            f'channels, so norm_cfg must be LN or LN2d; got {cfg}. Use a '
-            f'*_bn_hs arch for BatchNorm.')
-    if bn_layout and isinstance(
-            norm, nn.LayerNorm) and not isinstance(norm, LayerNorm2d):
-        raise ValueError(f'EdgeNeXt (BN layout) applies its norms to NCHW '
-                         f'maps; use BN, SyncBN, GN or LN2d, got {cfg}')
+def _build_norm(cfg: dict, channels: int, bn_layout: bool) -> nn.Module:
+    """A norm of the LN layout (LN / LN2d over channels) or the BN layout (NCHW norms)."""
+    return build_layout_norm(
+        cfg,
+        channels,
+        channels_last=not bn_layout,
+        owner='EdgeNeXt (BN layout)' if bn_layout else
+        'EdgeNeXt (LayerNorm layout)',
+        hint='' if bn_layout else ' Use a *_bn_hs arch for BatchNorm.')
 
 
 # ---------------------------------------------------------------- blocks
@@ -145,22 +120,30 @@ class ConvEncoder(_MLPBlock):
         drop_path_rate (float): Stochastic depth rate of the residual branch.
         bn_layout (bool): The official ``*_bn_hs`` layout (DW conv without bias, BN on
             the map).
+        dilation (int): Dilation of the DW conv (output stride < 32). Defaults to 1.
     """
 
-    def __init__(self, channels: int, kernel_size: int, mlp_ratio: float,
-                 norm_cfg: dict, act_cfg: dict, layer_scale_init_value: float,
-                 drop_path_rate: float, bn_layout: bool) -> None:
+    def __init__(self,
+                 channels: int,
+                 kernel_size: int,
+                 mlp_ratio: float,
+                 norm_cfg: dict,
+                 act_cfg: dict,
+                 layer_scale_init_value: float,
+                 drop_path_rate: float,
+                 bn_layout: bool,
+                 dilation: int = 1) -> None:
         super().__init__()
         self.bn_layout = bn_layout
         self.depthwise_conv = nn.Conv2d(
             channels,
             channels,
             kernel_size,
-            padding=kernel_size // 2,
+            padding=kernel_size // 2 * dilation,
+            dilation=dilation,
             groups=channels,
             bias=not bn_layout)  # official: no bias before the BN
-        self.norm = build_norm_layer(norm_cfg, channels)
-        _check_norm(self.norm, bn_layout, norm_cfg)
+        self.norm = _build_norm(norm_cfg, channels, bn_layout)
         self._build_mlp(channels, mlp_ratio, act_cfg, layer_scale_init_value,
                         drop_path_rate)
 
@@ -170,7 +153,7 @@ class ConvEncoder(_MLPBlock):
         if self.bn_layout:
             y = self.norm(y).permute(0, 2, 3, 1)
         else:
-            y = _layer_norm(self.norm, y.permute(0, 2, 3, 1))
+            y = layer_norm_last(self.norm, y.permute(0, 2, 3, 1))
         return self._mlp_residual(x, y)
 
     @torch.no_grad()
@@ -179,8 +162,7 @@ class ConvEncoder(_MLPBlock):
         ``pointwise_conv2``."""
         if self.deploy:
             return
-        affine = _affine_of(self.norm)
-        if self.bn_layout and isinstance(self.norm, _BatchNorm) and affine:
+        if self.bn_layout and bn_scale_shift(self.norm) is not None:
             self.depthwise_conv = fuse_conv_bn(self.depthwise_conv, self.norm)
             self.norm = nn.Identity()
         self._fold_layer_scale()
@@ -293,26 +275,39 @@ class SDTAEncoder(_MLPBlock):
         mlp_ratio, norm_cfg, act_cfg, layer_scale_init_value: As in :class:`EdgeNeXt`.
         drop_path_rate (float): Stochastic depth rate (both branches, as official).
         bn_layout (bool): The official ``*_bn_hs`` layout.
+        dilation (int): Dilation of the split DW convs (output stride < 32). Defaults to 1.
     """
 
-    def __init__(self, channels: int, num_heads: int, splits: int,
-                 use_pos_embed: bool, mlp_ratio: float, norm_cfg: dict,
-                 act_cfg: dict, layer_scale_init_value: float,
-                 drop_path_rate: float, bn_layout: bool) -> None:
+    def __init__(self,
+                 channels: int,
+                 num_heads: int,
+                 splits: int,
+                 use_pos_embed: bool,
+                 mlp_ratio: float,
+                 norm_cfg: dict,
+                 act_cfg: dict,
+                 layer_scale_init_value: float,
+                 drop_path_rate: float,
+                 bn_layout: bool,
+                 dilation: int = 1) -> None:
         super().__init__()
         width = math.ceil(channels / splits)
         self.width = width
         self.bn_layout = bn_layout
         self.conv_modules = nn.ModuleList(
-            nn.Conv2d(width, width, 3, padding=1, groups=width)
-            for _ in range(splits - 1))
+            nn.Conv2d(
+                width,
+                width,
+                3,
+                padding=dilation,
+                dilation=dilation,
+                groups=width) for _ in range(splits - 1))
         self.pos_embed = FourierPositionEncoding(
             channels) if use_pos_embed else None
-        self.norm_csa = build_norm_layer(norm_cfg, channels)
-        _check_norm(self.norm_csa, bn_layout, norm_cfg)
+        self.norm_csa = _build_norm(norm_cfg, channels, bn_layout)
         self.gamma_csa = _layer_scale(channels, layer_scale_init_value)
         self.csa = TransposedAttention(channels, num_heads)
-        self.norm = build_norm_layer(norm_cfg, channels)
+        self.norm = _build_norm(norm_cfg, channels, bn_layout)
         self._build_mlp(channels, mlp_ratio, act_cfg, layer_scale_init_value,
                         drop_path_rate)
 
@@ -330,14 +325,12 @@ class SDTAEncoder(_MLPBlock):
             t = _map_norm(self.norm_csa, t)
         if self.pos_embed is not None:
             t = t + self.pos_embed(h, w)
-        u = t if self.bn_layout else _layer_norm(self.norm_csa, t)
+        u = t if self.bn_layout else layer_norm_last(self.norm_csa, t)
         # (B, H, W, C) -> (B, N, C) views
         t = self.csa(
             u.reshape(b, h * w, c), t.reshape(b, h * w, c), self.gamma_csa,
             self.drop_path).view(b, h, w, c)
-        y = _map_norm(self.norm, t) if self.bn_layout else _layer_norm(
-            self.norm, t)
-        return self._mlp_residual(x, y)
+        return self._mlp_residual(x, _nhwc_norm(self.norm, t, self.bn_layout))
 
     @torch.no_grad()
     def switch_to_deploy(self) -> None:
@@ -346,14 +339,95 @@ class SDTAEncoder(_MLPBlock):
         BN-layout ``norm_csa`` stays: the attention residual starts from its output."""
         if self.deploy:
             return
-        affine = _affine_of(self.norm)
+        affine = bn_scale_shift(self.norm)
         if affine:
-            _fold_into_input(self.pointwise_conv1, *affine)
+            fold_affine_into_input(self.pointwise_conv1, *affine)
             self.norm = nn.Identity()
         if self.gamma_csa is not None:
             _fold_scale_into_output(self.csa.proj, self.gamma_csa)
             self.gamma_csa = None
         self._fold_layer_scale()
+
+
+class _Stem(nn.Sequential):
+    """4x4/4 patchify conv (``0``) + norm (``1``): an NCHW image in, an NHWC map out.
+
+    An input below 4 pixels is zero-padded to 4 (one patch at least).
+    """
+
+    def __init__(self, in_channels: int, channels: int, norm_cfg: dict,
+                 bn_layout: bool) -> None:
+        # official: the *_bn_hs stem conv has no bias
+        super().__init__(
+            nn.Conv2d(in_channels, channels, 4, stride=4, bias=not bn_layout),
+            _build_norm(norm_cfg, channels, bn_layout))
+        self.bn_layout = bn_layout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Channels-last input: the convs then return channels-last maps whose NHWC
+        # views are contiguous, so no block needs a transposed copy.
+        x = pad_to_min_size(x, 4).contiguous(memory_format=torch.channels_last)
+        conv, norm = self
+        return _nhwc_norm(norm, conv(x).permute(0, 2, 3, 1), self.bn_layout)
+
+    @torch.no_grad()
+    def switch_to_deploy(self) -> None:
+        """Fold a BatchNorm into the conv (idempotent)."""
+        if bn_scale_shift(self[1]) is not None:
+            self[0] = fuse_conv_bn(self[0], self[1])
+            self[1] = nn.Identity()
+
+
+class _Downsample(nn.Sequential):
+    """Norm (``0``) + 2x2 conv (``1``) on NHWC maps, at the start of stages 2-4.
+
+    Stride 2 (official) halves the map; a 1-pixel side is zero-padded to 2 first (inputs below
+    32). Stride 1 (output stride < 32) keeps the size: the conv is dilated by the dilation
+    ``d`` of the incoming map and the map zero-padded by ``d`` at the bottom / right, so each
+    output pixel combines the 2x2 neighbourhood that the stride-2 conv would have.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 norm_cfg: dict,
+                 bn_layout: bool,
+                 stride: int = 2,
+                 dilation: int = 1) -> None:
+        # official: the *_bn_hs downsampling convs have no bias
+        super().__init__(
+            _build_norm(norm_cfg, in_channels, bn_layout),
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                2,
+                stride=stride,
+                dilation=dilation,
+                bias=not bn_layout))
+        self.bn_layout = bn_layout
+        self.pad = 0 if stride == 2 else dilation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        norm, conv = self
+        x = _nhwc_norm(norm, x, self.bn_layout).permute(0, 3, 1, 2)
+        if self.pad:
+            x = F.pad(x, (0, self.pad, 0, self.pad)).contiguous(
+                memory_format=torch.channels_last)
+        else:
+            x = pad_to_min_size(x, 2)
+        return conv(x).permute(0, 2, 3, 1)
+
+    @torch.no_grad()
+    def switch_to_deploy(self) -> None:
+        """Fold an eval BatchNorm into the following conv (idempotent).
+
+        Not at stride 1: the conv then reads a zero border that the norm never saw, which a
+        folded conv would read as shifted values.
+        """
+        affine = bn_scale_shift(self[0])
+        if affine is not None and not self.pad:
+            fold_affine_into_input(self[1], *affine)
+            self[0] = nn.Identity()
 
 
 # ---------------------------------------------------------------- backbone
@@ -370,7 +444,7 @@ class EdgeNeXt(BaseEdgeBackbone):
     Stem: 4x4/4 conv + norm; stages 2-4 start with norm + 2x2/2 conv. Stage i holds
     Conv. encoders (DW kernel 3/5/7/9) and, in stages 2-4, one SDTA encoder as its last
     block (channel splits 2/3/4, Fourier position encoding in stage 2 only). Outputs
-    have strides 4/8/16/32 and no extra norm.
+    have strides 4/8/16/32 (``output_stride=32``) and no extra norm.
 
     Args:
         arch (str | dict): ``'xx_small'``, ``'x_small'``, ``'small'``, ``'base'`` or the
@@ -404,6 +478,10 @@ class EdgeNeXt(BaseEdgeBackbone):
             ``norm{i}`` and output (N, C) features: global average pooling then
             ``norm{i}`` (official LN head), or ``norm{i}`` on the map then pooling
             (official ``*_bn_hs`` BN head). Defaults to False.
+        output_stride (int): 32 (official), 16 or 8: the dilated form for dense
+            prediction (see below). Defaults to 32.
+        deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads
+            fused state dicts strictly). Defaults to False.
         init_cfg (dict | list[dict], optional): None gives the official init
             (trunc-normal std 0.02 for conv / Linear weights, zero biases, unit LN).
             Defaults to None.
@@ -412,6 +490,25 @@ class EdgeNeXt(BaseEdgeBackbone):
     (250 x 330 gives 62x82, 31x41, 15x20, 7x10). Below 32 pixels, a 1-pixel map is
     zero-padded to 2 before a 2x2 downsampling (and an input below 4 to 4), so every
     stage keeps at least one pixel (e.g. 20 x 45 gives 5x11, 2x5, 1x2, 1x1).
+
+    Output stride 16 / 8 (``output_stride``; the paper's DeepLabv3 on VOC, Table 5, runs
+    the backbone at output stride 16, as the MobileViT DeepLabv3 set-up of ml-cvnets it
+    follows): the 2x2 down-sampling of stage 4 (16: stage 4; 8: stages 3 and 4) keeps the
+    resolution and every later spatial conv is dilated, the ml-cvnets rule: the
+    down-sampling conv by the dilation of its input map (1, then 2) with that much zero
+    padding at the bottom / right, the depth-wise kxk convs of the Conv. encoders and the
+    3x3 convs of the SDTA split by 2 (16) or 2 / 4 (8). The state dict is unchanged, so
+    ImageNet weights load as they are. Up to the SDTA of a dilated stage, the even pixels
+    ``[::2, ::2]`` of the maps equal the stride-32 model's maps (dilation makes the
+    convolutions exact on that grid). The SDTA attention is the one part that is not local:
+    its (C/h x C/h) cross-covariance attention is computed from q / k L2-normalised over all
+    tokens, so at 4x the tokens it is the same cosine-similarity statistic over a denser
+    sampling of the map (neither its cost shape nor its scale depends on the token count);
+    the Fourier position encoding is only in stage 2, which is never dilated. At 512 x 512,
+    ``configs/deeplabv3_edgenext_s_voc.py`` (EdgeNeXt-S at output stride 16, ASPP head of
+    128 channels) counts 8.41 G fvcore MACs (paper: 8.7 G MAdds, Table 5; 5.32 G at
+    output stride 32). ``switch_to_deploy()`` keeps the BN of a
+    stride-1 down-sampling (BN layout): the padded border could not be folded exactly.
 
     ``switch_to_deploy()`` (eval only, in place) folds every layer scale into the
     preceding Linear (``pointwise_conv2``, ``csa.proj``). BN layout: the stem BN and
@@ -437,7 +534,8 @@ class EdgeNeXt(BaseEdgeBackbone):
           order (see :class:`TransposedAttention`); blocks run on NHWC tensors. Results
           match the official model to float32 rounding.
         * Unlike mmpretrain, the per-stage outputs have no norm unless
-          ``gap_before_final_norm=True``; all stages are always computed.
+          ``gap_before_final_norm=True``; stages after the last ``out_indices`` entry
+          are not computed.
 
     Example:
         >>> import torch
@@ -463,6 +561,7 @@ class EdgeNeXt(BaseEdgeBackbone):
         's_bn_hs': 'small_bn_hs'
     }  # yapf: disable
     converter = 'edgenext'
+    output_strides = (8, 16, 32)
 
     def __init__(self,
                  arch: Union[str, dict] = 'xx_small',
@@ -477,9 +576,11 @@ class EdgeNeXt(BaseEdgeBackbone):
                  norm_cfg: OptConfigType = None,
                  act_cfg: OptConfigType = None,
                  gap_before_final_norm: bool = False,
+                 output_stride: int = 32,
+                 deploy: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(arch, out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         channels, depths, heads = self._check_arch(self.arch)
         bn = self.bn_layout = bool(self.arch['bn_hs'])
         if norm_cfg is None:  # official: LN eps 1e-6; BatchNorm2d defaults
@@ -495,39 +596,31 @@ class EdgeNeXt(BaseEdgeBackbone):
         self.gap_before_final_norm = bool(gap_before_final_norm)
         dpr = drop_path_rates(depths, drop_path_rate)
 
-        def norm(c):
-            layer = build_norm_layer(norm_cfg, c)
-            _check_norm(layer, bn, norm_cfg)
-            return layer
-
-        # official: the *_bn_hs stem / downsampling convs have no bias
-        self.downsample_layers = nn.ModuleList([
-            nn.Sequential(
-                nn.Conv2d(in_channels, channels[0], 4, stride=4, bias=not bn),
-                norm(channels[0]))
-        ])
+        strides, dilations = self.stage_strides, self.stage_dilations
+        self.downsample_layers = nn.ModuleList(
+            [_Stem(in_channels, channels[0], norm_cfg, bn)])
         self.stages = nn.ModuleList()
         for i in range(self.num_stages):
             if i > 0:
-                conv = nn.Conv2d(
-                    channels[i - 1], channels[i], 2, 2, bias=not bn)
                 self.downsample_layers.append(
-                    nn.Sequential(norm(channels[i - 1]), conv))
+                    _Downsample(channels[i - 1], channels[i], norm_cfg, bn,
+                                strides[i], dilations[i - 1]))
             blocks = [
                 ConvEncoder(channels[i], _KERNEL_SIZES[i], mlp_ratio, norm_cfg,
-                            act_cfg, layer_scale_init_value, dpr[i][j], bn)
-                for j in range(depths[i] - (i > 0))
+                            act_cfg, layer_scale_init_value, dpr[i][j], bn,
+                            dilations[i]) for j in range(depths[i] - (i > 0))
             ]
             if i > 0:  # official: one SDTA as the last block of stages 2-4
                 blocks.append(
                     SDTAEncoder(channels[i], heads[i], _SPLITS[i],
                                 _USE_POS_EMBED[i], mlp_ratio, norm_cfg,
                                 act_cfg, layer_scale_init_value, dpr[i][-1],
-                                bn))
+                                bn, dilations[i]))
             self.stages.append(nn.Sequential(*blocks))
         if self.gap_before_final_norm:
             for i in self.out_indices:
-                self.add_module(f'norm{i}', norm(channels[i]))
+                self.add_module(f'norm{i}',
+                                _build_norm(norm_cfg, channels[i], bn))
         self._finish_init()
 
     @classmethod
@@ -557,73 +650,27 @@ class EdgeNeXt(BaseEdgeBackbone):
                                  f'split into {s} chunks of ceil(C/{s})')
         return tuple(vals)
 
-    def _stem_modules(self) -> Sequence[nn.Module]:
+    def _stem_blocks(self) -> List[nn.Module]:
         return [self.downsample_layers[0]]
 
-    def _stage_modules(self, i: int) -> Sequence[nn.Module]:
-        mods = [self.downsample_layers[i]] if i > 0 else []
-        mods.append(self.stages[i])
+    def _stage_blocks(self, i: int) -> List[nn.Module]:
+        head = [self.downsample_layers[i]] if i > 0 else []
+        return head + list(self.stages[i])
+
+    def _stage_modules(self, i: int) -> List[nn.Module]:
+        mods = self._stage_blocks(i)
         if hasattr(self, f'norm{i}'):
             mods.append(getattr(self, f'norm{i}'))
         return mods
 
     def _official_init(self) -> None:
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm) and m.weight is not None:
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        # official: trunc-normal(0.02) conv / Linear weights, zero biases, unit LN
+        init_trunc_normal(self)
 
-    def _norm(self, norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """A stem / downsampling norm on an NHWC tensor."""
-        return _map_norm(norm, x) if self.bn_layout else _layer_norm(norm, x)
-
-    def _output(self, i: int, x: torch.Tensor) -> torch.Tensor:
+    def _stage_output(self, i: int, x: torch.Tensor) -> torch.Tensor:
         if not self.gap_before_final_norm:
             return x.permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
         norm = getattr(self, f'norm{i}')
         if self.bn_layout:  # official: BN on the map, then pooling
             return norm(x.permute(0, 3, 1, 2)).mean((2, 3))
-        return _layer_norm(norm, x.mean((1, 2)))  # official: pool, then LN
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        h, w = x.shape[-2:]
-        if h < 4 or w < 4:  # tiny inputs: one stem patch at least
-            x = F.pad(x, (0, max(4 - w, 0), 0, max(4 - h, 0)))
-        # Channels-last input: the convs then return channels-last maps whose NHWC
-        # views are contiguous, so no block needs a transposed copy.
-        x = x.contiguous(memory_format=torch.channels_last)
-        conv, norm = self.downsample_layers[0]
-        x = self._norm(norm, conv(x).permute(0, 2, 3, 1))  # (B, H/4, W/4, C)
-        outs = {}
-        for i, stage in enumerate(self.stages):
-            if i > 0:
-                norm, conv = self.downsample_layers[i]
-                x = self._norm(norm, x)
-                if x.shape[1] == 1 or x.shape[2] == 1:  # inputs below 32
-                    x = F.pad(x, (0, 0, 0, int(x.shape[2] == 1), 0,
-                                  int(x.shape[1] == 1)))
-                x = conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-            for block in stage:
-                x = self._run(block, x)
-            if i in self.out_indices:
-                outs[i] = self._output(i, x)
-        return tuple(outs[i] for i in self.out_indices)
-
-    @torch.no_grad()
-    def switch_to_deploy(self) -> 'EdgeNeXt':
-        """Fold the norms / layer scales listed in the class docstring (eval only)."""
-        if not self.deploy:
-            stem = self.downsample_layers[0]
-            if isinstance(stem[1], _BatchNorm) and _affine_of(stem[1]):
-                stem[0] = fuse_conv_bn(stem[0], stem[1])
-                stem[1] = nn.Identity()
-            for layer in self.downsample_layers[1:]:
-                affine = _affine_of(layer[0])
-                if affine:
-                    _fold_into_input(layer[1], *affine)
-                    layer[0] = nn.Identity()
-        return super().switch_to_deploy()
+        return layer_norm_last(norm, x.mean((1, 2)))  # official: pool, then LN

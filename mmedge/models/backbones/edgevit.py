@@ -1,5 +1,5 @@
 """EdgeViT: a pyramid ViT of Local-Global-Local (LGL) blocks."""
-from typing import Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -8,37 +8,19 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedge.registry import MODELS
 from mmedge.utils.typing import OptMultiConfig
-from ..layers import (DropPath, LayerNorm2d, build_act_layer, build_norm_layer,
-                      drop_path_rates, fuse_bn_into_linear)
+from ..layers import (DropPath, build_act_layer, build_layout_norm,
+                      build_norm_layer, drop_path_rates, fuse_bn_into_next,
+                      init_trunc_normal, pad_to_min_size)
 from .base import BaseEdgeBackbone
 
 __all__ = ['EdgeViT', 'LGLBlock']
 
 
 def _build_token_norm(cfg: dict, dim: int, what: str) -> nn.LayerNorm:
-    """A norm over the last (channel) dimension of token / NHWC tensors."""
-    norm = build_norm_layer(cfg, dim)
-    if not isinstance(norm, nn.LayerNorm) or isinstance(norm, LayerNorm2d):
-        raise ValueError(f'EdgeViT: {what} is applied to channels-last '
-                         f'tokens and must be a LayerNorm type such as '
-                         f"dict(type='LN'), got {cfg!r}")
-    return norm
-
-
-@torch.no_grad()
-def _fuse_bn_into_pointwise(bn: _BatchNorm, conv: nn.Conv2d) -> nn.Conv2d:
-    """A 1x1 conv equal to ``conv(bn(x))`` in eval mode (exact: no padding)."""
-    linear = nn.Linear(
-        conv.in_channels, conv.out_channels, bias=conv.bias is not None)
-    linear.weight.copy_(conv.weight.flatten(1))
-    if conv.bias is not None:
-        linear.bias.copy_(conv.bias)
-    linear = fuse_bn_into_linear(bn, linear)
-    fused = nn.Conv2d(conv.in_channels, conv.out_channels,
-                      1).to(conv.weight.device, conv.weight.dtype)
-    fused.weight.copy_(linear.weight[:, :, None, None])
-    fused.bias.copy_(linear.bias)
-    return fused
+    """A LayerNorm over the last (channel) dimension of token / NHWC tensors."""
+    return build_layout_norm(
+        cfg, dim, channels_last=True, owner='EdgeViT', what=what,
+        allow_ln2d=False)
 
 
 class _ConvPosEnc(nn.Conv2d):
@@ -129,10 +111,10 @@ class _LocalAgg(nn.Module):
         if self.deploy:
             return
         if isinstance(self.norm1, _BatchNorm):
-            self.pw_conv1 = _fuse_bn_into_pointwise(self.norm1, self.pw_conv1)
+            self.pw_conv1 = fuse_bn_into_next(self.norm1, self.pw_conv1)
             self.norm1 = nn.Identity()
         if isinstance(self.norm2, _BatchNorm):
-            self.mlp.fc1 = _fuse_bn_into_pointwise(self.norm2, self.mlp.fc1)
+            self.mlp.fc1 = fuse_bn_into_next(self.norm2, self.mlp.fc1)
             self.norm2 = nn.Identity()
         self.deploy = True
 
@@ -149,8 +131,6 @@ class _GlobalSparseAttn(nn.Module):
         super().__init__()
         self.num_heads = num_heads
         self.sr_ratio = sr_ratio
-        # official: scale head_dim ** -0.5
-        self.scale = (dim // num_heads)**-0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
         if sr_ratio > 1:
@@ -164,7 +144,9 @@ class _GlobalSparseAttn(nn.Module):
         # (B, h, w, C) -> 3 x (B, heads, hw, C / heads)
         q, k, v = self.qkv(x).reshape(b, h * w, 3, self.num_heads,
                                       -1).permute(2, 0, 3, 1, 4).unbind(0)
-        x = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        # official scale head_dim ** -0.5: SDPA's default (no ``scale`` argument, so that
+        # exporters that rewrite SDPA, e.g. mmdeploy, compute the same)
+        x = F.scaled_dot_product_attention(q, k, v)
         x = x.transpose(1, 2).reshape(b, h, w, c)
         r = self.sr_ratio
         if r > 1:
@@ -271,16 +253,22 @@ class LGLBlock(nn.Module):
 
 
 class _PatchEmbed(nn.Module):
-    """Non-overlapping patchify conv (kernel = stride) -> LayerNorm."""
+    """Non-overlapping patchify conv (kernel = stride) -> LayerNorm.
+
+    A map smaller than the patch is zero-padded to one patch at the bottom / right (inputs
+    below 32 pixels), as EdgeNeXt's patchify layers do.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, patch_size: int,
                  norm_cfg: dict) -> None:
         super().__init__()
+        self.patch_size = patch_size
         self.proj = nn.Conv2d(
             in_channels, out_channels, patch_size, stride=patch_size)
         self.norm = _build_token_norm(norm_cfg, out_channels, 'embed_norm_cfg')
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = pad_to_min_size(x, self.patch_size)
         x = self.proj(x).permute(0, 2, 3, 1)  # (B, C, H, W) -> (B, H, W, C)
         return self.norm(x).permute(0, 3, 1, 2)
 
@@ -334,6 +322,8 @@ class EdgeViT(BaseEdgeBackbone):
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
         deploy (bool): Build the fused form of :meth:`switch_to_deploy`
             directly (loads fused state dicts). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): ``None`` gives the official
             init (trunc-normal Linear, std 0.02). Defaults to None.
 
@@ -349,6 +339,9 @@ class EdgeViT(BaseEdgeBackbone):
           equals zero-padding the map to a multiple of r without ever
           sampling the padding, and crops the local propagation back to
           ``H x W``. On multiples of 32 this is the official computation.
+          Below 32 pixels, a map smaller than a patch is zero-padded to one
+          patch first (as in EdgeNeXt), so every stage keeps at least one
+          pixel (8x8 -> 2x2, 1x1, 1x1, 1x1; 17x17 -> 4x4, 2x2, 1x1, 1x1).
         * ``switch_to_deploy()`` folds the BatchNorm before each 1x1 conv of
           the local halves into it (``norm1`` -> ``pw_conv1``, ``norm2`` ->
           ``mlp.fc1``; exact, the 1x1 convs have no padding) and the
@@ -414,14 +407,10 @@ class EdgeViT(BaseEdgeBackbone):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         self._check_arch(self.arch)
         if local_kernel_size < 1 or local_kernel_size % 2 == 0:
             raise ValueError(f'EdgeViT: local_kernel_size must be odd and '
@@ -456,7 +445,7 @@ class EdgeViT(BaseEdgeBackbone):
                 ]))
         if self.final_norm:
             self.norm = build_norm_layer(norm_cfg, dims[-1])
-        self.deploy = bool(deploy)
+        self.deploy = bool(deploy)  # the blocks above are built fused already
         self._finish_init()
 
     @staticmethod
@@ -476,41 +465,25 @@ class EdgeViT(BaseEdgeBackbone):
                     f'num_heads, sr_ratios >= 1 and depths >= 0; got '
                     f'dim={dim}, heads={heads}, sr_ratio={r}, depth={depth}')
 
-    def _stem_modules(self):
+    def _stem_blocks(self) -> List[nn.Module]:
         return [self.patch_embeds[0]]
 
-    def _stage_modules(self, i: int):
-        mods = [self.stages[i]]
-        if i > 0:
-            mods.insert(0, self.patch_embeds[i])
+    def _stage_blocks(self, i: int) -> List[nn.Module]:
+        head = [self.patch_embeds[i]] if i > 0 else []
+        return head + list(self.stages[i])
+
+    def _stage_modules(self, i: int) -> List[nn.Module]:
+        mods = self._stage_blocks(i)
         if i == self.num_stages - 1 and self.final_norm:
             mods.append(self.norm)
         return mods
 
+    def _stage_output(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        if i == self.num_stages - 1 and self.final_norm:
+            x = self.norm(x)
+        return x.contiguous()
+
     def _official_init(self) -> None:
         # official: trunc_normal(std .02) Linear weights, zero biases, LN 1/0;
         # convs keep PyTorch's init.
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        outs = []
-        last = max(self.out_indices)
-        for i in range(last + 1):
-            x = self.patch_embeds[i](x)
-            for block in self.stages[i]:
-                x = self._run(block, x)
-            if i in self.out_indices:
-                out = x
-                if i == self.num_stages - 1 and self.final_norm:
-                    out = self.norm(out)
-                outs.append(out.contiguous())
-        # outputs in the order of out_indices
-        order = sorted(self.out_indices)
-        return tuple(outs[order.index(i)] for i in self.out_indices)
+        init_trunc_normal(self, layer_types=(nn.Linear, ))

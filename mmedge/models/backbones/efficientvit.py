@@ -10,7 +10,7 @@ two apart as ``efficientvit_mit`` / ``efficientvit_msra``):
   ``base_w1.2``): the model of the first arXiv version of the paper (no official code or weights).
 """
 from functools import partial
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -18,12 +18,48 @@ import torch.nn.functional as F
 
 from mmedge.registry import MODELS
 from mmedge.utils.typing import OptMultiConfig
-from ..layers import ConvNormAct, DropPath, drop_path_rates
+from ..layers import (NORM_TYPES, ConvNormAct, DropPath, drop_path_rates,
+                      init_trunc_normal)
 from .base import BaseEdgeBackbone
-from .efficientvit_paper import DSConv, EfficientViTPaper, mit_init
 
 # (blocks with generic names stay out of ``__all__``: the package re-exports it)
-__all__ = ['EfficientViT', 'EfficientViTPaper', 'LiteMLA', 'EfficientViTBlock']
+__all__ = ['EfficientViT', 'LiteMLA', 'EfficientViTBlock']
+
+
+class DSConv(nn.Module):
+    """Residual depthwise-separable conv: ``x + pw(dw(x))``.
+
+    The stem block of both EfficientViT designs (dw kxk + norm + act, then 1x1 + norm).
+
+    Args:
+        channels (int): Input and output channels.
+        kernel_size (int): Depthwise kernel size. Defaults to 3.
+        norm_cfg (dict): Norm after both convs. Defaults to ``dict(type='BN', eps=1e-5)``.
+        act_cfg (dict): Activation after the depthwise conv. Defaults to
+            ``dict(type='Hardswish', inplace=True)``.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 3,
+        norm_cfg: dict = dict(type='BN', eps=1e-5),
+        act_cfg: dict = dict(type='Hardswish', inplace=True)
+    ) -> None:
+        super().__init__()
+        self.depth_conv = ConvNormAct(
+            channels,
+            channels,
+            kernel_size,
+            groups=channels,
+            bias=False,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.point_conv = ConvNormAct(
+            channels, channels, 1, bias=False, norm_cfg=norm_cfg, act_cfg=None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.point_conv(self.depth_conv(x))
 
 
 class MBConv(nn.Module):
@@ -347,7 +383,8 @@ class EfficientViT(BaseEdgeBackbone):
     Args:
         arch (str | dict): ``'b0'``..``'b3'``, ``'l1'``..``'l3'`` or a dict with the keys
             ``widths`` (5 ints, stem first), ``depths`` (5 ints, stem first), ``head_dim``,
-            ``expand_ratio`` and ``large`` (bool: L-series layout). Defaults to 'b1'.
+            ``expand_ratio`` and ``large`` (bool: L-series layout). Defaults to 'b0' (the
+            smallest variant, as for every family).
         in_channels (int): Input channels. Defaults to 3.
         out_indices (int | Sequence[int]): Stages to output (0..3 = strides 4..32).
             Defaults to (0, 1, 2, 3).
@@ -364,6 +401,10 @@ class EfficientViT(BaseEdgeBackbone):
             ``dict(type='Hardswish', inplace=True)`` (B; in place saves a copy) or
             ``dict(type='GELU', approximate='tanh')`` (L). Defaults to None.
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
+        deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads fused
+            state dicts strictly). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): None gives the official init; see
             :class:`BaseEdgeBackbone`. Defaults to None.
 
@@ -454,7 +495,7 @@ class EfficientViT(BaseEdgeBackbone):
     }
 
     def __init__(self,
-                 arch: Union[str, dict] = 'b1',
+                 arch: Union[str, dict] = 'b0',
                  in_channels: int = 3,
                  out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
@@ -464,14 +505,15 @@ class EfficientViT(BaseEdgeBackbone):
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
                  with_cp: bool = False,
+                 deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(arch, out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         large = bool(self.arch['large'])
         official_norm, official_act = self._official_cfgs[large]
         norm_cfg = official_norm if norm_cfg is None else norm_cfg
         act_cfg = official_act if act_cfg is None else act_cfg
-        self.norm_cfg, self.act_cfg = norm_cfg, act_cfg
         widths = tuple(self.arch['widths'])
         depths = tuple(self.arch['depths'])
         if len(widths) != 5 or len(depths) != 5 or min(depths[1:3]) < 1 \
@@ -533,18 +575,11 @@ class EfficientViT(BaseEdgeBackbone):
                 ]
             self.stages.append(nn.Sequential(first, *blocks))
             c_in = c
-        self._last_stage = max(self.out_indices)
         self._finish_init()
-
-    def _stem_modules(self) -> Sequence[nn.Module]:
-        return [self.stem]
-
-    def _stage_modules(self, i: int) -> Sequence[nn.Module]:
-        return [self.stages[i]]
 
     @torch.no_grad()
     def _official_init(self) -> None:
-        mit_init(self)
+        init_trunc_normal(self, norm_types=NORM_TYPES)
         # official "last gamma": identity residual branches start at zero
         for m in self.modules():
             last = None
@@ -557,13 +592,3 @@ class EfficientViT(BaseEdgeBackbone):
                 last = m.proj.norm
             if getattr(last, 'weight', None) is not None:
                 nn.init.zeros_(last.weight)
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        for block in self.stem:
-            x = self._run(block, x)
-        feats = []
-        for i in range(self._last_stage + 1):
-            for block in self.stages[i]:
-                x = self._run(block, x)
-            feats.append(x)
-        return tuple(feats[i] for i in self.out_indices)

@@ -5,23 +5,23 @@ multi-scale LiteMLA): see :class:`mmedge.models.backbones.EfficientViT`. This mo
 the model the first paper describes, which has no official code: where the paper is silent, the
 choices below were calibrated against its reported MACs (406M at 224x224 with the classifier).
 """
-from typing import Sequence, Tuple, Union
+from typing import Callable, List, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedge.registry import MODELS
 from mmedge.utils.typing import OptMultiConfig
-from ..layers import (ConvNormAct, DropPath, build_act_layer, build_norm_layer,
-                      drop_path_rates)
+from ..layers import (NORM_TYPES, ConvNormAct, DropPath, build_act_layer,
+                      build_layout_norm, drop_path_rates, init_trunc_normal,
+                      layer_norm_last)
 from .base import BaseEdgeBackbone
+from .efficientvit import DSConv, MBConv
 
 __all__ = [
-    'EfficientViTPaper', 'relu_linear_attention', 'mit_init', 'DSConv',
-    'ShortcutMBConv', 'ReLULinearAttention', 'DWConvFFN',
-    'EfficientViTPaperBlock'
+    'EfficientViTPaper', 'relu_linear_attention', 'ShortcutMBConv',
+    'ReLULinearAttention', 'DWConvFFN', 'EfficientViTPaperBlock'
 ]
 
 
@@ -50,65 +50,21 @@ def relu_linear_attention(q: torch.Tensor,
     return out[..., :-1] / (out[..., -1:] + eps)
 
 
-@torch.no_grad()
-def mit_init(model: nn.Module) -> None:
-    """The MIT EfficientViT init: trunc-normal(std=0.02) conv / linear weights, zero biases,
-    unit norm weights and zero norm biases (``efficientvit/apps/utils/init.py``)."""
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
-            if m.weight is not None:
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+def _to_tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> contiguous (B, H, W, C)."""
+    return x.permute(0, 2, 3, 1).contiguous()
 
 
-def _layer_norm(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
-    # channels-last LayerNorm on (B, H, W, C) whatever LN class the config built
-    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias,
-                        norm.eps)
+def _to_maps(x: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, C) -> contiguous (B, C, H, W)."""
+    return x.permute(0, 3, 1, 2).contiguous()
 
 
-class DSConv(nn.Module):
-    """Residual depthwise-separable conv: ``x + pw(dw(x))``.
-
-    The stem block of both EfficientViT designs (dw kxk + norm + act, then 1x1 + norm).
-
-    Args:
-        channels (int): Input and output channels.
-        kernel_size (int): Depthwise kernel size. Defaults to 3.
-        norm_cfg (dict): Norm after both convs. Defaults to ``dict(type='BN', eps=1e-5)``.
-        act_cfg (dict): Activation after the depthwise conv. Defaults to
-            ``dict(type='Hardswish', inplace=True)``.
-    """
-
-    def __init__(
-        self,
-        channels: int,
-        kernel_size: int = 3,
-        norm_cfg: dict = dict(type='BN', eps=1e-5),
-        act_cfg: dict = dict(type='Hardswish', inplace=True)
-    ) -> None:
-        super().__init__()
-        self.depth_conv = ConvNormAct(
-            channels,
-            channels,
-            kernel_size,
-            groups=channels,
-            bias=False,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.point_conv = ConvNormAct(
-            channels, channels, 1, bias=False, norm_cfg=norm_cfg, act_cfg=None)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.point_conv(self.depth_conv(x))
-
-
-class ShortcutMBConv(nn.Module):
+class ShortcutMBConv(MBConv):
     """MBConv (1x1 expand, kxk depthwise, 1x1 project) with the paper's shortcuts.
+
+    The B-series :class:`~mmedge.models.backbones.efficientvit.MBConv` (BN after every conv)
+    plus the shortcut.
 
     A stride-2 block adds ``conv1x1(avgpool2x2(x))`` (the paper's "downsampling shortcut");
     a stride-1 block with equal widths adds ``x``.
@@ -135,27 +91,10 @@ class ShortcutMBConv(nn.Module):
                  norm_cfg: dict = dict(type='BN', eps=1e-5),
                  act_cfg: dict = dict(type='Hardswish', inplace=True),
                  drop_path_rate: float = 0.) -> None:
-        super().__init__()
-        mid = round(in_channels * expand_ratio)
-        self.inverted_conv = ConvNormAct(
-            in_channels,
-            mid,
-            1,
-            bias=False,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.depth_conv = ConvNormAct(
-            mid,
-            mid,
-            kernel_size,
-            stride=stride,
-            groups=mid,
-            bias=False,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.point_conv = ConvNormAct(
-            mid, out_channels, 1, bias=False, norm_cfg=norm_cfg, act_cfg=None)
-        if stride == 1 and in_channels == out_channels:
+        super().__init__(in_channels, out_channels, stride, expand_ratio,
+                         kernel_size, False, norm_cfg, act_cfg,
+                         drop_path_rate)
+        if self.residual:
             self.shortcut = None
         else:
             # ceil_mode matches the depthwise conv's ceil(H / 2) on odd sizes; the partial
@@ -164,16 +103,12 @@ class ShortcutMBConv(nn.Module):
                 nn.AvgPool2d(stride, stride, ceil_mode=True)
                 if stride > 1 else nn.Identity(),
                 nn.Conv2d(in_channels, out_channels, 1, bias=True))
-        self.drop_path = DropPath(drop_path_rate) \
-            if drop_path_rate > 0 and self.shortcut is None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shortcut is None:
+            return super().forward(x)
         y = self.point_conv(self.depth_conv(self.inverted_conv(x)))
-        if self.shortcut is not None:
-            return y + self.shortcut(x)
-        if self.drop_path is not None:
-            y = self.drop_path(y)
-        return x + y
+        return y + self.shortcut(x)
 
 
 class ReLULinearAttention(nn.Module):
@@ -271,21 +206,20 @@ class EfficientViTPaperBlock(nn.Module):
                  act_cfg: dict = dict(type='Hardswish', inplace=True),
                  drop_path_rate: float = 0.) -> None:
         super().__init__()
-        self.norm1 = build_norm_layer(norm_cfg, channels)
-        self.norm2 = build_norm_layer(norm_cfg, channels)
-        if not isinstance(self.norm1, nn.LayerNorm):
-            raise ValueError(
-                f'EfficientViTPaper: the attention stages normalise tokens '
-                f'over C and need a LayerNorm config (LN / LN2d), got '
-                f'{norm_cfg!r}')
+        self.norm1, self.norm2 = (build_layout_norm(
+            norm_cfg,
+            channels,
+            channels_last=True,
+            owner='EfficientViTPaper',
+            what='attn_norm_cfg') for _ in range(2))
         self.attn = ReLULinearAttention(channels, num_heads, head_dim)
         self.ffn = DWConvFFN(channels, expand_ratio, kernel_size, act_cfg)
         self.drop_path = DropPath(drop_path_rate) \
             if drop_path_rate > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path(self.attn(_layer_norm(self.norm1, x)))
-        return x + self.drop_path(self.ffn(_layer_norm(self.norm2, x)))
+        x = x + self.drop_path(self.attn(layer_norm_last(self.norm1, x)))
+        return x + self.drop_path(self.ffn(layer_norm_last(self.norm2, x)))
 
 
 @MODELS.register_module()
@@ -352,6 +286,10 @@ class EfficientViTPaper(BaseEdgeBackbone):
         act_cfg (dict): Activation everywhere. Defaults to
             ``dict(type='Hardswish', inplace=True)``.
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
+        deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads fused
+            state dicts strictly). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): See :class:`BaseEdgeBackbone`.
             Defaults to None.
 
@@ -399,9 +337,11 @@ class EfficientViTPaper(BaseEdgeBackbone):
                  attn_norm_cfg: dict = dict(type='LN', eps=1e-5),
                  act_cfg: dict = dict(type='Hardswish', inplace=True),
                  with_cp: bool = False,
+                 deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(arch, out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         a = self.arch
         widths, depths, heads = (tuple(a['widths']), tuple(a['depths']),
                                  tuple(a['num_heads']))
@@ -438,31 +378,15 @@ class EfficientViTPaper(BaseEdgeBackbone):
                     blocks.append(
                         ShortcutMBConv(c, c, 1, e, k, norm_cfg, act_cfg, r))
             self.stages.append(nn.Sequential(*blocks))
-        self._last_stage = max(self.out_indices)
         self._finish_init()
 
-    def _stem_modules(self) -> Sequence[nn.Module]:
-        return [self.stem]
-
-    def _stage_modules(self, i: int) -> Sequence[nn.Module]:
-        return [self.stages[i]]
+    def _stage_blocks(self, i: int) -> List[Callable]:
+        stage = list(self.stages[i])
+        if not self._token_stages[i]:
+            return stage
+        # the attention blocks work on (B, H, W, C) tokens for LN / Linear
+        return [stage[0], _to_tokens] + stage[1:] + [_to_maps]
 
     def _official_init(self) -> None:
-        mit_init(self)
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        for block in self.stem:
-            x = self._run(block, x)
-        feats = []
-        for i in range(self._last_stage + 1):
-            stage = self.stages[i]
-            x = self._run(stage[0], x)
-            if self._token_stages[i]:
-                # (B, C, H, W) -> (B, H, W, C): tokens for LN / Linear
-                x = x.permute(0, 2, 3, 1).contiguous()
-            for j in range(1, len(stage)):
-                x = self._run(stage[j], x)
-            if self._token_stages[i]:
-                x = x.permute(0, 3, 1, 2).contiguous()
-            feats.append(x)
-        return tuple(feats[i] for i in self.out_indices)
+        # the authors' later code: trunc-normal(0.02) conv / Linear, zero biases, unit norms
+        init_trunc_normal(self, norm_types=NORM_TYPES)

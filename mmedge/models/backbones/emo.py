@@ -1,6 +1,6 @@
 """EMO: the Efficient MOdel built from inverted residual mobile blocks (iRMB)."""
 from collections import OrderedDict
-from typing import Sequence, Tuple, Union
+from typing import Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -10,7 +10,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmedge.registry import MODELS
 from mmedge.utils.typing import OptConfigType, OptMultiConfig
 from ..layers import (ConvNormAct, DropPath, build_act_layer, build_norm_layer,
-                      crop_to, drop_path_rates, pad_to_multiple)
+                      crop_to, drop_path_rates, fuse_bn_into_next,
+                      pad_to_multiple)
 from .base import BaseEdgeBackbone
 
 __all__ = ['IRMB', 'EMO']
@@ -37,26 +38,6 @@ class _SqueezeExcite(nn.Module):
         s = x.mean((2, 3), keepdim=True)
         s = self.conv_expand(self.act(self.conv_reduce(s)))
         return x * s.sigmoid()
-
-
-@torch.no_grad()
-def _fold_bn_into_pointwise(bn: _BatchNorm, conv: nn.Conv2d) -> nn.Conv2d:
-    """A new 1x1 conv equal to ``conv(bn(x))`` in eval mode (BN *before* the conv)."""
-    std = (bn.running_var + bn.eps).sqrt()
-    gamma = bn.weight if bn.affine else torch.ones_like(std)
-    beta = bn.bias if bn.affine else torch.zeros_like(std)
-    scale = gamma / std
-    shift = beta - bn.running_mean * scale
-    w = conv.weight
-    b = w.flatten(1) @ shift
-    if conv.bias is not None:
-        b = b + conv.bias
-    fused = nn.Conv2d(
-        conv.in_channels, conv.out_channels, 1,
-        bias=True).to(w.device, w.dtype)
-    fused.weight.copy_(w * scale.reshape(1, -1, 1, 1))
-    fused.bias.copy_(b)
-    return fused
 
 
 class IRMB(nn.Module):
@@ -130,7 +111,6 @@ class IRMB(nn.Module):
             self.head_dim = head_dim
             self.num_heads = in_channels // head_dim
             self.window_size = int(window_size)
-            self.scale = head_dim**-0.5
             # official: [q; k] stacked qk-major along the channels
             self.qk = nn.Conv2d(in_channels, 2 * in_channels, 1, bias=qkv_bias)
         if v_proj:
@@ -175,7 +155,9 @@ class IRMB(nn.Module):
         # values = the normalised input: (B, C, Hp, Wp) -> (B * n1 * n2, heads, L, d)
         v = x.reshape(B, heads, d, wh, n1, ww, n2)
         v = v.permute(0, 4, 6, 1, 3, 5, 2).reshape(-1, heads, L, d)
-        out = F.scaled_dot_product_attention(qk[0], qk[1], v, scale=self.scale)
+        # official scale head_dim ** -0.5: SDPA's default (no ``scale`` argument, so that
+        # exporters that rewrite SDPA, e.g. mmdeploy, compute the same)
+        out = F.scaled_dot_product_attention(qk[0], qk[1], v)
         # (B * n1 * n2, heads, L, d) -> (B, heads, d, wh, n1, ww, n2) -> (B, C, Hp, Wp)
         out = out.reshape(B, n1, n2, heads, wh, ww, d)
         out = out.permute(0, 3, 6, 4, 1, 5, 2).reshape(B, C, Hp, Wp)
@@ -204,7 +186,7 @@ class IRMB(nn.Module):
             return
         if isinstance(self.norm, _BatchNorm) and not self.use_attn and \
                 isinstance(self.v, nn.Conv2d):
-            self.v = _fold_bn_into_pointwise(self.norm, self.v)
+            self.v = fuse_bn_into_next(self.norm, self.v)
             self.norm = nn.Identity()
         self.conv_local.switch_to_deploy()
         self.deploy = True
@@ -231,7 +213,7 @@ class EMO(BaseEdgeBackbone):
     Args:
         arch (str | dict): ``'1m'``, ``'2m'``, ``'5m'``, ``'6m'``, or a dict with the keys
             ``depths``, ``channels``, ``expand_ratios`` and ``head_dims`` (four entries
-            each). Defaults to '5m'.
+            each). Defaults to '1m' (the smallest variant, as for every family).
         in_channels (int): Input image channels. Defaults to 3.
         stem_channels (int): Stem width. Defaults to 24.
         kernel_sizes (Sequence[int]): Depth-wise kernel size per stage (the stem uses
@@ -261,6 +243,10 @@ class EMO(BaseEdgeBackbone):
         attn_act_cfg (dict): Activation after the expansion in the attention stages.
             Defaults to ``dict(type='GELU')`` (exact erf).
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
+        deploy (bool): Build the fused form of ``switch_to_deploy()`` directly (loads
+            fused state dicts strictly). Defaults to False.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
         init_cfg (dict | list[dict], optional): Initialisation config; None gives the
             official init (norms weight 1, bias 0; convs keep PyTorch's default).
             Defaults to None.
@@ -322,7 +308,7 @@ class EMO(BaseEdgeBackbone):
     converter = 'emo'
 
     def __init__(self,
-                 arch: Union[str, dict] = '5m',
+                 arch: Union[str, dict] = '1m',
                  in_channels: int = 3,
                  stem_channels: int = 24,
                  kernel_sizes: Sequence[int] = (3, 3, 5, 5),
@@ -338,14 +324,11 @@ class EMO(BaseEdgeBackbone):
                  attn_norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  attn_act_cfg: dict = dict(type='GELU'),
                  with_cp: bool = False,
+                 deploy: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         depths, channels, ratios, head_dims = (
             tuple(self.arch[k])
             for k in ('depths', 'channels', 'expand_ratios', 'head_dims'))
@@ -362,7 +345,6 @@ class EMO(BaseEdgeBackbone):
         self._check_args(depths, channels, ratios, head_dims, kernel_sizes,
                          attn_stages, window_sizes)
         self.out_channels = channels
-        self.window_sizes = window_sizes
 
         self.stem = nn.Sequential(
             OrderedDict(
@@ -443,29 +425,3 @@ class EMO(BaseEdgeBackbone):
                 raise ValueError(
                     f'EMO: stage {i} has {channels[i]} channels, not '
                     f'divisible by head_dims[{i}]={head_dims[i]}')
-
-    def _stem_modules(self) -> Sequence[nn.Module]:
-        return [self.stem]
-
-    def _stage_modules(self, i: int) -> Sequence[nn.Module]:
-        return [self.stages[i]]
-
-    def _official_init(self) -> None:
-        # official: norms weight 1 / bias 0; convs keep PyTorch's default init
-        for m in self.modules():
-            if isinstance(m, (_BatchNorm, nn.LayerNorm, nn.GroupNorm)) and \
-                    m.weight is not None:
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        # (B, 3, H, W) -> (B, stem_channels, ceil(H / 2), ceil(W / 2))
-        x = self._run(self.stem, x)
-        feats = {}
-        for i, stage in enumerate(self.stages):
-            for block in stage:
-                x = self._run(block, x)
-            if i in self.out_indices:
-                # LN2d returns an NHWC-strided view, so LN stages can end channels-last
-                feats[i] = x.contiguous()
-        return tuple(feats[i] for i in self.out_indices)

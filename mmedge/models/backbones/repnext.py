@@ -1,5 +1,5 @@
 """RepNeXt: a multi-scale CNN with structural re-parameterisation."""
-from typing import Sequence, Union
+from typing import List, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -309,7 +309,7 @@ class RepNeXt(BaseEdgeBackbone):
     Args:
         arch (str | dict): ``'m0'`` ... ``'m5'``, or a dict with the keys ``channels`` (4 ints,
             each divisible by 4 and doubling from stage to stage) and ``depths`` (4 ints).
-            Defaults to 'm1'.
+            Defaults to 'm0' (the smallest variant, as for every family).
         in_channels (int): Input image channels. Defaults to 3.
         out_indices (int | Sequence[int]): Stages to output (0..3 = strides 4, 8, 16, 32).
             Defaults to (0, 1, 2, 3).
@@ -327,8 +327,10 @@ class RepNeXt(BaseEdgeBackbone):
             checkpoint. Needs a BatchNorm ``norm_cfg``. Defaults to False.
         norm_eval (bool): Keep BatchNorms in eval mode while training. Defaults to False.
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
-        init_cfg (dict | list[dict], optional): ``None`` gives the official init (PyTorch's conv
-            init, BN weight 1 and bias 0). Defaults to None.
+        output_stride (int): Only 32: this family has no exact dilated form (see
+            :class:`BaseEdgeBackbone`). Defaults to 32.
+        init_cfg (dict | list[dict], optional): ``None`` gives the official init: PyTorch's
+            default init of every layer (BN weight 1 and bias 0). Defaults to None.
 
     Note:
         * ``drop_path_rate`` is an addition (the official code has no stochastic depth); the
@@ -364,7 +366,7 @@ class RepNeXt(BaseEdgeBackbone):
     converter = 'repnext'
 
     def __init__(self,
-                 arch: Union[str, dict] = 'm1',
+                 arch: Union[str, dict] = 'm0',
                  in_channels: int = 3,
                  out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
@@ -375,14 +377,10 @@ class RepNeXt(BaseEdgeBackbone):
                  deploy: bool = False,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 output_stride: int = 32,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            arch,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            init_cfg=init_cfg)
+        super().__init__(arch, in_channels, out_indices, frozen_stages,
+                         norm_eval, with_cp, deploy, output_stride, init_cfg)
         channels, depths = self._check_arch(self.arch)
         if not isinstance(mlp_ratio, int) or mlp_ratio < 1:
             raise ValueError(f'RepNeXt: mlp_ratio must be a positive int, '
@@ -393,7 +391,7 @@ class RepNeXt(BaseEdgeBackbone):
                              f'convs; norm_cfg={norm_cfg!r} is not a '
                              f'BatchNorm')
         self.out_channels = channels
-        self.deploy = bool(deploy)
+        self.deploy = bool(deploy)  # the blocks below are built fused directly
         dpr = drop_path_rates(depths, drop_path_rate)
 
         c0 = channels[0]
@@ -430,26 +428,11 @@ class RepNeXt(BaseEdgeBackbone):
                              f'stage (copy conv), got {channels}')
         return channels, depths
 
-    def _stem_modules(self):
+    def _stem_blocks(self) -> List[nn.Module]:
         return [self.stem]
 
-    def _stage_modules(self, i: int):
-        return [self.stages[i]]
-
-    def _official_init(self) -> None:
-        for m in self.modules():
-            if isinstance(m, _BatchNorm) and m.affine:
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x: torch.Tensor) -> tuple:
-        feats = {}
-        last = max(self.out_indices)
-        x = self.stem(x)
-        for i, stage in enumerate(self.stages[:last + 1]):
-            if i > 0:
-                x = self._run(stage.downsample, x)
-            for block in stage.blocks:
-                x = self._run(block, x)
-            feats[i] = x
-        return tuple(feats[i] for i in self.out_indices)
+    def _stage_blocks(self, i: int) -> List[nn.Module]:
+        stage = self.stages[i]
+        head = [] if isinstance(stage.downsample,
+                                nn.Identity) else [stage.downsample]
+        return head + list(stage.blocks)

@@ -5,7 +5,9 @@ import torch.nn.functional as F
 
 from mmedge.registry import MODELS
 
-__all__ = ['LayerNorm2d', 'build_norm_layer']
+__all__ = [
+    'LayerNorm2d', 'build_norm_layer', 'build_layout_norm', 'layer_norm_last'
+]
 
 
 @MODELS.register_module('LN2d')
@@ -76,3 +78,49 @@ def build_norm_layer(cfg: dict, num_features: int) -> nn.Module:
     for p in layer.parameters():
         p.requires_grad = requires_grad
     return layer
+
+
+def layer_norm_last(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
+    """``norm``'s LayerNorm over the last (channel) dim of an NHWC / NLC tensor.
+
+    Works for ``LN`` and ``LN2d`` alike (only the parameters and ``eps`` are used).
+    """
+    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias,
+                        norm.eps)
+
+
+def build_layout_norm(cfg: dict,
+                      num_features: int,
+                      channels_last: bool,
+                      owner: str,
+                      what: str = 'norm_cfg',
+                      allow_ln2d: bool = True,
+                      hint: str = '') -> nn.Module:
+    """Build a norm and check that it fits the tensor layout it will be applied to.
+
+    Args:
+        cfg (dict): The norm config.
+        num_features (int): Channels.
+        channels_last (bool): True: the norm normalises channels-last tokens / NHWC maps over C,
+            so it must be a LayerNorm (``LN``, and ``LN2d`` when ``allow_ln2d``, used through
+            :func:`layer_norm_last`). False: it is applied to NCHW maps, so a plain ``LN``
+            (which would normalise over W) is refused.
+        owner (str): Class name for the error message.
+        what (str): Argument name for the error message. Defaults to 'norm_cfg'.
+        allow_ln2d (bool): Accept ``LN2d`` in the channels-last layout. Defaults to True.
+        hint (str): Appended to the error message. Defaults to ''.
+    """
+    norm = build_norm_layer(cfg, num_features)
+    is_ln = isinstance(norm, nn.LayerNorm)
+    is_ln2d = isinstance(norm, LayerNorm2d)
+    if channels_last and not (is_ln and (allow_ln2d or not is_ln2d)):
+        kinds = 'LN or LN2d' if allow_ln2d else "LN, e.g. dict(type='LN')"
+        raise ValueError(
+            f'{owner}: {what} normalises channels-last tokens over their '
+            f'channels and must be a LayerNorm type ({kinds}); got '
+            f'{cfg!r}.{hint}')
+    if not channels_last and is_ln and not is_ln2d:
+        raise ValueError(
+            f'{owner}: {what} is applied to NCHW maps; use BN, SyncBN, GN or '
+            f'LN2d, got {cfg!r}.{hint}')
+    return norm

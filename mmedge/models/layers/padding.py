@@ -1,10 +1,10 @@
-"""Pad an NCHW tensor to a multiple of a size and crop it back."""
+"""Pad an NCHW tensor to a multiple of a size (or a minimum size) and crop it back."""
 from typing import Tuple
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ['pad_to_multiple', 'crop_to']
+__all__ = ['pad_to_multiple', 'crop_to', 'pad_to_min_size']
 
 
 def _tracing() -> bool:
@@ -34,3 +34,15 @@ def crop_to(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     if x.shape[-2] == h and x.shape[-1] == w and not _tracing():
         return x
     return x[..., :h, :w].contiguous()
+
+
+def pad_to_min_size(x: torch.Tensor, min_size: int) -> torch.Tensor:
+    """Zero-pad H and W of an NCHW tensor at the bottom / right up to at least ``min_size``.
+
+    Lets a non-overlapping patchify conv (kernel = stride = ``min_size``) keep one output pixel
+    on maps smaller than its kernel; a no-op (the same tensor) otherwise.
+    """
+    h, w = x.shape[-2:]
+    if h >= min_size and w >= min_size:
+        return x
+    return F.pad(x, (0, max(min_size - w, 0), 0, max(min_size - h, 0)))

@@ -7,6 +7,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from conftest import needs_mmseg
+
 from backbone_contract import (assert_close_to_reference, build,
                                check_arch_errors, check_deploy,
                                check_drop_path, check_frozen_stages,
@@ -16,6 +18,8 @@ from backbone_contract import (assert_close_to_reference, build,
 from mmedge.converters.edgenext import convert_edgenext
 from mmedge.models import EdgeNeXt
 from mmedge.models.backbones.edgenext import ConvEncoder, SDTAEncoder
+
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs')
 
 # stage 2 has 22 channels: SDTA chunks of ceil(22 / 3) = 8, 8 and a narrower 6
 TINY = dict(
@@ -423,3 +427,83 @@ def test_deploy(arch):
         ]
         assert not plain
         assert all(isinstance(b, (ConvEncoder, SDTAEncoder)) for b in blocks)
+
+
+# ---------------------------------------------------------------- output stride
+@pytest.mark.parametrize('arch', [TINY, TINY_BN])
+@pytest.mark.parametrize('output_stride', [16, 8])
+def test_dilated_output_stride(arch, output_stride):
+    """Same weights; up to each dilated stage's SDTA the even pixels are the stride-32 maps."""
+    ref = _randomize(EdgeNeXt(arch=arch)).eval()
+    model = EdgeNeXt(arch=arch, output_stride=output_stride).eval()
+    model.load_state_dict(ref.state_dict(), strict=True)
+    assert count_params(model) == count_params(ref)
+    seen = {}
+
+    def grab(name):
+        def hook(module, args):
+            seen[name] = args[0]
+
+        return hook
+
+    dilated = [i for i in range(4) if model.stage_dilations[i] > 1]
+    assert dilated == ([3] if output_stride == 16 else [2, 3])
+    for name, net in (('ref', ref), ('ours', model)):
+        for i in dilated:
+            net.stages[i][-1].register_forward_pre_hook(grab(f'{name}{i}'))
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        outs, ref_outs = model(x), ref(x)
+    for i, (o, r) in enumerate(zip(outs, ref_outs)):
+        factor = 32 // output_stride if i == 3 else (
+            2 if output_stride == 8 and i == 2 else 1)
+        assert o.shape[-2:] == (r.shape[-2] * factor, r.shape[-1] * factor)
+        if factor == 1:
+            torch.testing.assert_close(o, r)
+    # the first dilated stage: the SDTA input (NHWC) on the even grid
+    i = dilated[0]
+    step = model.stage_dilations[i]
+    assert_close_to_reference(seen[f'ours{i}'][:, ::step, ::step],
+                              seen[f'ref{i}'], f'stage {i} before SDTA')
+    # deploy: exact, the stride-1 BN (BN layout) stays
+    check_deploy(EdgeNeXt, arch, output_stride=output_stride)
+
+
+def test_dilated_form_errors_and_pos_embed_stage():
+    with pytest.raises(ValueError, match='output_stride'):
+        EdgeNeXt(arch=TINY, output_stride=4)
+    model = EdgeNeXt(arch='small', output_stride=16)
+    # the position encoding (stage 2) is never dilated; stage 4 is
+    assert model.stages[1][-1].conv_modules[0].dilation == (1, 1)
+    assert model.stages[3][0].depthwise_conv.dilation == (2, 2)
+    assert model.stages[3][0].depthwise_conv.padding == (8, 8)
+    assert model.stages[3][-1].conv_modules[0].dilation == (2, 2)
+    assert model.downsample_layers[3][1].stride == (1, 1)
+
+
+@needs_mmseg
+def test_deeplabv3_config_macs_match_the_paper(scope):
+    """The paper's DeepLabv3-EdgeNeXt-S (output stride 16): 8.7 G MAdds (Table 5), within 5 %."""
+    pytest.importorskip('fvcore')
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmseg.registry import MODELS
+
+    from mmedge.utils.benchmark import count_macs
+    cfg = Config.fromfile(osp.join(CONFIGS, 'deeplabv3_edgenext_s_voc.py'))
+    cfg.model.backbone.init_cfg = None
+    assert cfg.model.backbone.output_stride == 16
+    with scope('mmseg'):
+        model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+
+    class _Dense(nn.Module):
+        def __init__(self, seg):
+            super().__init__()
+            self.seg = seg
+
+        def forward(self, x):
+            return self.seg.decode_head(self.seg.backbone(x))
+
+    macs, counter = count_macs(_Dense(model), torch.randn(1, 3, 512, 512))
+    assert counter == 'fvcore'
+    assert abs(macs / 8.7e9 - 1) < 0.05, macs

@@ -83,7 +83,8 @@ def _reference_gsa(attn, x, size):
     r = attn.sr_ratio
     q, k, v = attn.qkv(x).reshape(b, -1, 3, attn.num_heads,
                                   c // attn.num_heads).permute(2, 0, 3, 1, 4)
-    a = (q @ k.transpose(-2, -1) * attn.scale).softmax(-1)
+    # official scale: head_dim ** -0.5
+    a = (q @ k.transpose(-2, -1) * q.shape[-1]**-0.5).softmax(-1)
     y = (a @ v).transpose(1, 2).reshape(b, h, w, c).permute(0, 3, 1, 2)
     y = F.conv_transpose2d(
         y, attn.local_prop.weight, attn.local_prop.bias, stride=r, groups=c)

@@ -122,7 +122,8 @@ def _official_grid_attention(block, x):
         for b in range(n2):
             g = x[:, :, a::n1, b::n2]  # one group: a strided ws x ws grid
             q, k = block.qk(g).reshape(B, 2, heads, d, ws * ws).unbind(1)
-            attn = (q.transpose(-2, -1) @ k * block.scale).softmax(-1)
+            # official scale: head_dim ** -0.5
+            attn = (q.transpose(-2, -1) @ k * d**-0.5).softmax(-1)
             v = g.reshape(B, heads, d, ws * ws).transpose(-2, -1)
             z = (attn @ v).transpose(-2, -1).reshape(B, C, ws, ws)
             out[:, :, a::n1, b::n2] = z
@@ -163,7 +164,9 @@ def test_grid_window_attention(size):
 
 def test_window_size_argument():
     model = EMO(arch=TINY, window_size=(7, 7, 10, 16))
-    assert model.window_sizes == (7, 7, 10, 16)
+    # the per-stage windows reach the attention blocks (stages 0-1 have none)
+    assert [[b.window_size for b in s if b.use_attn]
+            for s in model.stages] == [[], [], [10], [16]]
     assert model.stages[2][1].window_size == 10
     assert model.stages[3][1].window_size == 16
     assert EMO(arch=TINY, window_size=16).stages[2][1].window_size == 16
