@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from mmedge.utils.checkpoint import safe_load
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -24,7 +25,7 @@ def test_rng_state_round_trip_through_a_weights_only_load(tmp_path):
         torch.save(dict(state=get_rng_state()), tmp_path / 's.pth')
         expected = (random.random(), np.random.normal(), torch.rand(3))
         random.seed(9), np.random.seed(9), torch.manual_seed(9)
-        state = torch.load(tmp_path / 's.pth', weights_only=True)['state']
+        state = safe_load(tmp_path / 's.pth')['state']
         set_rng_state(state)
         got = (random.random(), np.random.normal(), torch.rand(3))
         assert got[:2] == expected[:2] and torch.equal(got[2], expected[2])
@@ -45,7 +46,7 @@ def test_rng_state_round_trip_through_a_weights_only_load(tmp_path):
 
 
 def _state(path):
-    return torch.load(path, weights_only=True)['state_dict']
+    return safe_load(path)['state_dict']
 
 
 def assert_bit_identical(a, b):

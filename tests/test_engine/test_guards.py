@@ -5,6 +5,7 @@ import sys
 
 import pytest
 import torch
+from mmedge.utils.checkpoint import safe_load
 from mmengine.hooks import Hook
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -31,7 +32,7 @@ def test_first_non_finite_loss_stops_the_run_and_names_it(tmp_path):
         'iter_2.pth', 'iter_4.pth']
     with open(tmp_path / 'last_checkpoint') as f:
         assert f.read().strip().endswith('iter_4.pth')
-    state = torch.load(tmp_path / 'iter_4.pth', weights_only=True)['state_dict']
+    state = safe_load(tmp_path / 'iter_4.pth')['state_dict']
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
 
 

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 import torch
+from mmedge.utils.checkpoint import safe_load
 from conftest import needs_mmdet, needs_mmpretrain, needs_mmseg
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -44,8 +45,8 @@ def _kill_in_background(cfg, work, ckpt):
 
 
 def _compare(a_path, b_path):
-    a = torch.load(a_path, weights_only=True)
-    b = torch.load(b_path, weights_only=True)
+    a = safe_load(a_path)
+    b = safe_load(b_path)
     assert a['meta']['iter'] == b['meta']['iter']
     sa, sb = a['state_dict'], b['state_dict']
     assert sa.keys() == sb.keys()
