@@ -115,6 +115,9 @@ class _Pending:
         self.done = False
         self.value = None
 
+    def __repr__(self):
+        return f'an unfinished {self.kind}'
+
     def build(self, state):
         if self.done:  # never reached: BUILD replaces the stack entry by the value
             _refuse(f'a second BUILD of {self.kind}')
@@ -128,6 +131,9 @@ class _StatRef:
 
     def __init__(self, name):
         self.name = name
+
+    def __repr__(self):
+        return f'getattr(HistoryBuffer, {self.name!r}) outside a HistoryBuffer'
 
 
 # -- numpy ------------------------------------------------------------------------------------
