@@ -170,11 +170,13 @@ def test_tools_test_refuses_hostile_files(tmp_path):
     """tools/test.py's main in a child interpreter for every attack and format, and the command
     line itself for one attack of each format."""
     setup = _TOOLS_TEST.format(root=ROOT)
-    # each tools/test.py run builds a detector and its data (seconds each): every attack runs
-    # once, in alternating formats (the other paths run every attack in both formats)
+    # each tools/test.py run builds a detector and its data (seconds each): each attack class
+    # of issue 15 runs once, in alternating formats (plain dangerous globals and both formats
+    # of every attack run through the other paths)
     loop = _LOOP.format(load=' ' * 12 + 'tools_test(CKPT)').replace(
         "for fmt in hc.FORMATS:\n    for attack in hc.ATTACKS:\n",
-        "for i, attack in enumerate(hc.ATTACKS):\n    for fmt in [hc.FORMATS[i % 2]]:\n")
+        "for i, attack in enumerate(list(hc.ATTACKS)[:5]):\n"
+        "    for fmt in [hc.FORMATS[i % 2]]:\n")
     assert 'enumerate' in loop
     code = (_PRELUDE.format(here=HERE, root=ROOT) + f'TMP = {str(tmp_path)!r}\n' + setup +
             'ERR = CheckpointRefused\n' + loop)
