@@ -26,7 +26,7 @@ import argparse
 import math
 import pickle
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 import torch
@@ -115,6 +115,9 @@ class _Pending:
         self.done = False
         self.value = None
 
+    def __repr__(self):
+        return f'an unfinished {self.kind}'
+
     def build(self, state):
         if self.done:  # never reached: BUILD replaces the stack entry by the value
             _refuse(f'a second BUILD of {self.kind}')
@@ -128,6 +131,9 @@ class _StatRef:
 
     def __init__(self, name):
         self.name = name
+
+    def __repr__(self):
+        return f'getattr(HistoryBuffer, {self.name!r}) outside a HistoryBuffer'
 
 
 # -- numpy ------------------------------------------------------------------------------------
@@ -249,6 +255,15 @@ def _ordered_dict_call(*args):
         _refuse('collections.OrderedDict with arguments (torch writes '
                 'OrderedDict() and fills it)')
     return OrderedDict()
+
+
+def _counter_call(*args):
+    # Counter pickles as Counter(dict(self)); MultiStepLR keeps its milestones in one
+    if args == ():
+        return Counter()
+    if len(args) != 1 or type(args[0]) is not dict:
+        _refuse(f'collections.Counter{args!r:.60}: expected one dict')
+    return Counter(args[0])
 
 
 def _empty_hooks(hooks, what):
@@ -392,6 +407,8 @@ _add([('builtins', 'frozenset')],
      _Global('builtins.frozenset', call=_set_builder(frozenset)))
 _add([('collections', 'OrderedDict')],
      _Global('collections.OrderedDict', call=_ordered_dict_call))
+_add([('collections', 'Counter')],
+     _Global('collections.Counter', call=_counter_call))
 _add([('torch._utils', '_rebuild_tensor_v2')],
      _Global('torch._utils._rebuild_tensor_v2', call=_rebuild_tensor_v2))
 _add([('torch._utils', '_rebuild_parameter')],
@@ -589,7 +606,7 @@ def _check_result(result):
             _refuse(f'{obj!r:.60} left unbuilt in the data')
         if type(obj) is _FreshNamespace:  # an empty Namespace (pickled without BUILD)
             obj.__class__ = argparse.Namespace
-        if type(obj) in (dict, OrderedDict):
+        if type(obj) in (dict, OrderedDict, Counter):
             todo.extend(obj.keys())
             todo.extend(obj.values())
             todo.append(getattr(obj, '_metadata', None))

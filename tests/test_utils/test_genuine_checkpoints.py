@@ -41,7 +41,8 @@ _EXPECTED_GLOBALS = {
     'torch.LongStorage', 'numpy._core.multiarray._reconstruct', 'numpy.ndarray', 'numpy.dtype',
     'numpy._core.multiarray.scalar', '_codecs.encode', '__builtin__.getattr',
     'mmengine.logging.history_buffer.HistoryBuffer', '__builtin__.set', 'torch.BoolStorage',
-    'torch.DoubleStorage', 'torch.IntStorage', '__builtin__.bytes'
+    'torch.DoubleStorage', 'torch.IntStorage', '__builtin__.bytes', 'torch.ByteStorage',
+    'collections.Counter',  # MultiStepLR milestones
 }
 
 
