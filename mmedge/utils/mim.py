@@ -27,11 +27,17 @@ def register_mim_package():
     """Let mmengine resolve ``mmedge::folder/config.py`` and build what it inherits (idempotent).
 
     mmengine reads ``MODULE2PACKAGE`` (module name -> pip package name) when it parses a
-    ``pkg::`` path and then looks for ``<installed mmedge>/.mim/model-index.yml`` and
+    ``pkg::`` path and then looks for ``<get_installed_path(package)>/.mim/model-index.yml`` and
     ``.mim/configs/<folder>/<config>.py``; see :func:`add_task_scope_fallback` for the build.
+
+    The entry is ``'mmedge.registry'``, a module, not the pip name: no distribution has that
+    name, so mmengine's ``get_installed_path`` falls back to ``find_spec``, i.e. the folder of the
+    mmedge that is imported. With ``'mmedge'`` it would ask pkg_resources for the distribution's
+    location, which for a PEP 660 editable install (``pip install -e .`` with setuptools >= 64)
+    is site-packages, where there is no ``mmedge/.mim``.
     """
     from mmengine.config.utils import MODULE2PACKAGE
-    MODULE2PACKAGE.setdefault(SCOPE, 'mmedge')
+    MODULE2PACKAGE.setdefault(SCOPE, f'{SCOPE}.registry')
     add_task_scope_fallback()
 
 

@@ -45,9 +45,7 @@ def installed_layout(tmp_path, monkeypatch):
         os.symlink(osp.join(ROOT, name), pkg / '.mim' / name)
     real = config_module.get_installed_path
     monkeypatch.setattr(config_module, 'get_installed_path',
-                        lambda p: str(pkg) if p == 'mmedge' else real(p))
-    monkeypatch.setattr(config_module, 'is_installed',
-                        lambda p: p == 'mmedge' or real(p) is not None)
+                        lambda p: str(pkg) if p == 'mmedge.registry' else real(p))
     return tmp_path
 
 
@@ -74,7 +72,10 @@ def _mmedge_scoped(node, scoped=False, path=''):
 
 def test_mmedge_is_registered_with_mmengine():
     from mmengine.config.utils import MODULE2PACKAGE
-    assert MODULE2PACKAGE['mmedge'] == 'mmedge'
+    from mmengine.utils import get_installed_path
+    # a module path: mmengine finds the imported mmedge's folder whatever the install mode
+    assert MODULE2PACKAGE['mmedge'] == 'mmedge.registry'
+    assert get_installed_path(MODULE2PACKAGE['mmedge']) == osp.dirname(mmedge.__file__)
 
 
 @pytest.mark.parametrize('rel', CASES)

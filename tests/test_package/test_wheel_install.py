@@ -156,8 +156,12 @@ def test_mim_search_lists_every_config_with_the_papers_numbers(installed, tmp_pa
     python, env, clone = installed
     out = tmp_path / 'search.json'
     _run([python, '-m', 'mim', 'search', 'mmedge', '--json', str(out)], tmp_path, env)
-    with open(out) as f:
-        rows = json.load(f)
+    with open(out) as f:  # column -> {config: value}
+        columns = json.load(f)
+    rows = {}
+    for column, values in columns.items():
+        for name, value in values.items():
+            rows.setdefault(name, {})[column] = value
     n_configs = len(glob.glob(osp.join(clone, 'configs', '*', '*.py'))) - len(
         glob.glob(osp.join(clone, 'configs', '_base_', '*.py')))
     assert len(rows) == n_configs
@@ -166,5 +170,7 @@ def test_mim_search_lists_every_config_with_the_papers_numbers(installed, tmp_pa
                      if m['Name'] == 'ssdlite_edgenext_s_coco')
     row = rows['ssdlite_edgenext_s_coco']
     assert model['Results'][0]['Metrics']['box AP'] == 27.9
-    assert 27.9 in row.values(), row  # the paper's COCO box AP
+    assert row['coco/box_ap'] == 27.9, row  # the paper's COCO box AP
     assert row['parameters'] == model['Metadata']['Parameters']
+    assert row['config'] == 'configs/edgenext/ssdlite_edgenext_s_coco.py'
+    assert rows['cls_emo_5m_in1k']['imagenet-1k/top_1_accuracy'] == 78.4
