@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmedge  # noqa: E402,F401  (safe checkpoint allow-list for --resume)
+import mmedge  # noqa: E402,F401  (restricted checkpoint loader for --resume, mmedge:: configs)
 from mmengine.config import Config, DictAction  # noqa: E402
 
 

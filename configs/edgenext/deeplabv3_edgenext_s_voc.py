@@ -20,7 +20,8 @@ _base_ = [
 # The authors' ImageNet-1K weights, converted on load. Download
 # https://github.com/mmaaz60/EdgeNeXt/releases/download/v1.0/edgenext_small.pth
 # into checkpoints/ (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH).
-# A missing file gives a warning and the backbone trains from scratch.
+# A missing file stops the run with its download address
+# (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/edgenext_small.pth'
 
 crop_size = (512, 512)

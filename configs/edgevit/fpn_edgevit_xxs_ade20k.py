@@ -15,8 +15,8 @@ _base_ = [
 
 # The authors released no ImageNet weights (saic-fi/edgevit has none): train
 # configs/cls_edgevit_xxs_in1k.py and copy its checkpoint to checkpoints/edgevit_xxs.pth
-# (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH). A missing file
-# gives a warning and the backbone trains from scratch.
+# (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH). A missing file stops the run with its download
+# address (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/edgevit_xxs.pth'
 
 crop_size = (512, 512)

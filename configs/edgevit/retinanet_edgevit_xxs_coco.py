@@ -17,8 +17,8 @@ _base_ = [
 # The authors released no ImageNet weights (github.com/saic-fi/edgevit): train
 # configs/cls_edgevit_xxs_in1k.py (or the official main.py, whose checkpoint.pth converts on
 # load) and save the file as below, or override:
-# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file gives a warning and
-# the backbone trains from scratch.
+# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file stops the run with its download
+# address (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/edgevit_xxs.pth'
 
 model = dict(

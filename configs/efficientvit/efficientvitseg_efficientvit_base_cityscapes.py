@@ -22,8 +22,8 @@ _base_ = [
 # The paper's EfficientViT-Base has no released weights: train
 # configs/cls_efficientvit_base_in1k.py and copy its checkpoint to
 # checkpoints/efficientvit_base.pth (or override: --cfg-options
-# model.backbone.init_cfg.checkpoint=PATH). A missing file gives a warning and the
-# backbone trains from scratch.
+# model.backbone.init_cfg.checkpoint=PATH). A missing file stops the run with its download
+# address (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/efficientvit_base.pth'
 
 crop_size = (1024, 1024)

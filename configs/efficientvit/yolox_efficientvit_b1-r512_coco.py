@@ -7,7 +7,8 @@ _base_ = './yolox_efficientvit_base-r512_coco.py'
 # The authors' ImageNet-1K weights, converted on load: download
 # https://huggingface.co/han-cai/efficientvit-cls/resolve/main/efficientvit_b1_r224.pt
 # into checkpoints/ (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH).
-# A missing file gives a warning and the backbone trains from scratch.
+# A missing file stops the run with its download address
+# (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/efficientvit_b1_r224.pt'
 
 model = dict(

@@ -18,8 +18,8 @@ custom_imports = dict(imports=['mmedge.models'], allow_failed_imports=False)
 
 # The paper's EfficientViT-Base has no released weights: train
 # configs/cls_efficientvit_base_in1k.py and save its checkpoint as below, or override:
-# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file gives a warning and
-# the backbone trains from scratch.
+# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file stops the run with its download
+# address (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/efficientvit_base.pth'
 
 img_scale = (512, 512)  # width, height

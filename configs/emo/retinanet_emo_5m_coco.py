@@ -16,7 +16,8 @@ _base_ = [
 
 # https://github.com/zhangzjn/EMO/raw/main/resources/EMO_5M/net.pth (the authors' ImageNet-1K
 # weights, converted on load); override: --cfg-options model.backbone.init_cfg.checkpoint=PATH.
-# A missing file gives a warning and the backbone trains from scratch.
+# A missing file stops the run with its download address
+# (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/EMO_5M/net.pth'
 
 model = dict(

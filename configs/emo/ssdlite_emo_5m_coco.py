@@ -12,7 +12,8 @@ _base_ = '../_base_/det_ssdlite_coco.py'
 # The authors' ImageNet-1K weights (resources/EMO_5M/net.pth of github.com/zhangzjn/EMO:
 # https://github.com/zhangzjn/EMO/raw/main/resources/EMO_5M/net.pth), converted on load.
 # Save it as below or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH.
-# A missing file gives a warning and the backbone trains from scratch.
+# A missing file stops the run with its download address
+# (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/EMO_5M/net.pth'
 
 model = dict(

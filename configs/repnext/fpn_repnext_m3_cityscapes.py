@@ -12,7 +12,8 @@ _base_ = [
 # The authors' distilled ImageNet-1K weights (training form), converted on load. Download
 # https://github.com/suous/RepNeXt/releases/download/v1.0/repnext_m3_distill_300e.pth
 # into checkpoints/ (or override: --cfg-options model.backbone.init_cfg.checkpoint=PATH).
-# A missing file gives a warning and the backbone trains from scratch.
+# A missing file stops the run with its download address
+# (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/repnext_m3_distill_300e.pth'
 
 crop_size = (512, 1024)

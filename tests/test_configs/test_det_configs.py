@@ -171,12 +171,23 @@ def _backbone(stem, checkpoint):
 
 
 @pytest.mark.parametrize('cls_name', list(INIT_CASES))
-def test_missing_checkpoint_warns_and_trains_from_scratch(cls_name, tmp_path):
-    backbone = _backbone(INIT_CASES[cls_name], str(tmp_path / 'absent.pth'))
+def test_missing_checkpoint_is_an_error_naming_the_download(cls_name, tmp_path):
+    """A config whose ImageNet file is absent stops (no silent training from scratch): the error
+    names the path, the authors' address for that variant (or the classifier config to train
+    where none was released) and how to train from scratch on purpose."""
+    from mmedge.utils.checkpoint import PRETRAINED_URLS
+    missing = str(tmp_path / 'absent.pth')
+    backbone = _backbone(INIT_CASES[cls_name], missing)
     assert type(backbone).__name__ == cls_name
-    with pytest.warns(UserWarning, match='does not exist'):
+    with pytest.raises(FileNotFoundError) as info:
         backbone.init_weights()
-    assert all(torch.isfinite(p).all() for p in backbone.parameters())
+    msg = str(info.value)
+    assert missing in msg and 'model.backbone.init_cfg=None' in msg
+    url = PRETRAINED_URLS.get((backbone.converter, backbone.arch_name))
+    if url is not None:
+        assert url in msg
+    else:
+        assert 'cls_' in msg and '_in1k' in msg, msg
 
 
 # family -> (config, the authors' key file in the reference directory)

@@ -9,8 +9,8 @@
 # The authors' ImageNet-1K weights (resources/EMO_5M/net.pth in the official repo), converted
 # on load. Download https://github.com/zhangzjn/EMO/raw/main/resources/EMO_5M/net.pth
 # to checkpoints/EMO_5M/net.pth (or override: --cfg-options
-# model.backbone.init_cfg.checkpoint=PATH). A missing file gives a warning and the backbone
-# trains from scratch.
+# model.backbone.init_cfg.checkpoint=PATH). A missing file stops the run with its download
+# address (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
 checkpoint_file = 'checkpoints/EMO_5M/net.pth'
 emo_backbone = dict(
     type='mmedge.EMO',
