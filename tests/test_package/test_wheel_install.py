@@ -1,6 +1,7 @@
-"""mmedge as an installed package, end to end.  SLOW: about 2-3 minutes on 2 CPU cores (one
-wheel build and six short subprocesses), the longest test of the suite; set
-``MMEDGE_SKIP_WHEEL_TEST=1`` to skip it while iterating on something else.
+"""mmedge as an installed package, end to end.  SLOW: the longest test of the suite (one wheel
+build and seven short CPU-bound subprocesses; 9 min 42 s measured on a 2-core machine at a load
+average of about 13, far less idle); set ``MMEDGE_SKIP_WHEEL_TEST=1`` to skip it while iterating
+on something else.
 
 1. A clean ``git clone`` of this repository (its committed HEAD) builds a wheel
    (``pip wheel --no-deps --no-build-isolation``); the wheel carries ``mmedge/.mim/`` with the
