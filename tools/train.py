@@ -86,6 +86,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    from mmedge.utils.dist import setup_dist  # CPU-only machines: gloo, CPU DDP
+    setup_dist(cfg)
 
     from mmedge.utils.data_check import check_datasets, prepare_toy_data
     prepare_toy_data(cfg)
