@@ -75,6 +75,7 @@ def test_dist_train_and_test_on_cpu(tmp_path):
     assert sorted(losses) == [0, 1], logs
     assert losses[0] != losses[1]  # each rank stepped on its own pair of images
     ckpt_path = osp.join(work, 'epoch_1.pth')
+    import mmedge  # noqa: F401  (the safe-checkpoint allow-list: mmengine's log buffers)
     ckpt = torch.load(ckpt_path, weights_only=True)
     assert ckpt['meta']['iter'] == 1  # 4 images split over 2 ranks, not 2 steps on one
     assert not any(k.startswith('module.') for k in ckpt['state_dict'])
