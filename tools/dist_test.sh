@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Multi-GPU / multi-node testing through torchrun, as in mmdet / mmseg:
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
+# Without CUDA, GPUS is the number of CPU processes (gloo, see tools/dist_train.sh).
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Multi-GPU / multi-node training through torchrun, as in mmdet / mmseg:
 #   bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# Without CUDA, GPUS is the number of CPU processes: tools/train.py then opens a gloo process group
+# and wraps the model in CPU DDP (mmedge.utils.dist.setup_dist); torchrun gives each process
+# OMP_NUM_THREADS=1 unless it is set.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

@@ -106,6 +106,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    from mmedge.utils.dist import setup_dist  # CPU-only machines: gloo, CPU DDP
+    setup_dist(cfg)
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} not found')
 

@@ -106,6 +106,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    from mmedge.utils.dist import setup_dist  # CPU-only machines: gloo, CPU DDP
+    setup_dist(cfg)
 
     from mmedge.engine import add_safeguards
     from mmedge.utils.data_check import (check_data_contents, check_datasets,

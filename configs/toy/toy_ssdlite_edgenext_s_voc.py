@@ -29,6 +29,8 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     dataset=dict(
+        # RepeatDataset that stops at its length: mmdet's browse_dataset iterates to the end
+        type='mmedge.datasets.wrappers.FiniteRepeatDataset',
         times=1,
         dataset=dict(datasets=[
             dict(

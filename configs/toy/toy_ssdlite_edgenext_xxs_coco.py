@@ -1,6 +1,7 @@
-# SSDLite 320 + EdgeNeXt-XXS trained from scratch on the generated toy COCO set: the toy data
-# and schedule of toy_ssdlite_edgenext_s_coco.py with the smallest EdgeNeXt (learnability
-# benchmark). The neck keeps the EdgeNeXt-S extra levels (256, 128, 128, 64).
+# SSDLite + EdgeNeXt-XXS trained from scratch on the generated toy COCO set: the toy data, 256x256
+# input and schedule of toy_ssdlite_edgenext_s_coco.py with the smallest EdgeNeXt. The quick
+# start (tools/quickstart.sh) and ours in the learnability benchmark. The neck keeps the
+# EdgeNeXt-S extra levels (256, 128, 128, 64).
 _base_ = './toy_ssdlite_edgenext_s_coco.py'
 
 neck_channels = (88, 168, 256, 128, 128, 64)

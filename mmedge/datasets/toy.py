@@ -27,6 +27,7 @@ Usage::
 
 or ``python tools/misc/generate_toy_data.py coco data/toy_coco``.
 """
+import contextlib
 import json
 import os
 import os.path as osp
@@ -395,14 +396,33 @@ def generate_toy_dataset(root: str,
         max_objects=max_objects,
         max_overlap=float(max_overlap),
         class_colours=bool(class_colours))
-    if not overwrite and osp.isfile(stamp):
-        with open(stamp) as f:
-            if json.load(f) == info:
-                return info
-    h, w = img_size
-    _WRITERS[fmt](root, dict(train=num_train, val=num_val), h, w, seed,
-                  object_size=object_size, max_objects=max_objects,
-                  max_overlap=max_overlap, class_colours=class_colours)
-    with open(stamp, 'w') as f:  # written last: marks a finished dataset
-        json.dump(info, f)
+    os.makedirs(root, exist_ok=True)
+    # one writer at a time: the processes of a distributed run all prepare the same set
+    with _exclusive(osp.join(root, '.toy_dataset.lock')):
+        if not overwrite and osp.isfile(stamp):
+            with open(stamp) as f:
+                if json.load(f) == info:
+                    return info
+        h, w = img_size
+        _WRITERS[fmt](root, dict(train=num_train, val=num_val), h, w, seed,
+                      object_size=object_size, max_objects=max_objects,
+                      max_overlap=max_overlap, class_colours=class_colours)
+        with open(stamp, 'w') as f:  # written last: marks a finished dataset
+            json.dump(info, f)
     return info
+
+
+@contextlib.contextmanager
+def _exclusive(path):
+    """An advisory file lock (POSIX); elsewhere no lock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -505,7 +505,7 @@ class EdgeNeXt(BaseEdgeBackbone):
     tokens, so at 4x the tokens it is the same cosine-similarity statistic over a denser
     sampling of the map (neither its cost shape nor its scale depends on the token count);
     the Fourier position encoding is only in stage 2, which is never dilated. At 512 x 512,
-    ``configs/deeplabv3_edgenext_s_voc.py`` (EdgeNeXt-S at output stride 16, ASPP head of
+    ``configs/edgenext/deeplabv3_edgenext_s_voc.py`` (EdgeNeXt-S at output stride 16, ASPP head of
     128 channels) counts 8.41 G fvcore MACs (paper: 8.7 G MAdds, Table 5; 5.32 G at
     output stride 32). ``switch_to_deploy()`` keeps the BN of a
     stride-1 down-sampling (BN layout): the padded border could not be folded exactly.
