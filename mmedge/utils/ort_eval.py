@@ -34,9 +34,12 @@ def load_config(config, cfg_options: Optional[dict] = None):
 
 
 def _replace_resize(pipeline, scale):
+    """The pipeline with its Resize scale set, and label maps read as they are (the toy VOC
+    layout has no 'other' class 0 to drop, unlike ADE20K's ``reduce_zero_label``)."""
     for step in pipeline:
         if step.get('type') == 'Resize' and scale is not None:
             step['scale'] = tuple(scale)
+        step.pop('reduce_zero_label', None)
         if 'transforms' in step:
             _replace_resize(step['transforms'], scale)
     return pipeline
@@ -88,7 +91,7 @@ def toy_config(config, scale: Optional[Sequence[int]] = None, root: Optional[str
                       data_prefix=dict(img_path='JPEGImages',
                                        seg_map_path='SegmentationClass'))
         train = dict(common, ann_file='ImageSets/Segmentation/train.txt',
-                     pipeline=train_ds['pipeline'])
+                     pipeline=_replace_resize(copy.deepcopy(train_ds['pipeline']), None))
         test = dict(common, ann_file='ImageSets/Segmentation/val.txt', pipeline=test_pipeline)
         evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
         num_classes = len(classes)
