@@ -307,9 +307,11 @@ def evaluate_onnx(config, onnx_path: str, checkpoint: Optional[str] = None,
         timing = {}
         result['pytorch'] = evaluate(cfg, pytorch_predictor(model), max_samples, timing)
         result['timing_ms']['pytorch'] = _median_ms(timing)
-        result['difference'] = {
-            k: result['onnxruntime'][k] - v for k, v in result['pytorch'].items()
-            if isinstance(v, (int, float)) and k in result['onnxruntime']}
+        import numbers
+        result['difference'] = {  # (mmseg's metrics are numpy float32)
+            k: float(result['onnxruntime'][k]) - float(v)
+            for k, v in result['pytorch'].items()
+            if isinstance(v, (numbers.Real, np.floating)) and k in result['onnxruntime']}
     return result
 
 

@@ -17,8 +17,8 @@ def _mmdeploy():
     except ImportError as exc:
         pytest.skip(f'mmdeploy is not importable ({exc}): it needs its own virtualenv '
                     '(python -m venv --system-site-packages; pip install -c '
-                    'tools/constraints.txt --no-deps mmdeploy==1.3.1 aenum multiprocess dill '
-                    'terminaltables prettytable), see tools/deployment/mmdeploy_parity.py')
+                    'tools/constraints.txt --no-deps mmdeploy==1.3.1 aenum), see '
+                    'tools/deployment/mmdeploy_parity.py and the README')
 
 
 def test_dynamo_false_default_is_scoped():

@@ -8,8 +8,7 @@ mmdeploy is not a dependency of mmedge (it pins protobuf / onnx versions that wo
 stack); install it into a virtualenv of its own:
 
     python -m venv --system-site-packages /tmp/venv-deploy
-    /tmp/venv-deploy/bin/pip install -c tools/constraints.txt --no-deps mmdeploy==1.3.1 \\
-        aenum multiprocess dill terminaltables prettytable
+    /tmp/venv-deploy/bin/pip install -c tools/constraints.txt --no-deps mmdeploy==1.3.1 aenum
     /tmp/venv-deploy/bin/python tools/deployment/mmdeploy_parity.py
 
 The pip wheel ships neither mmdeploy's ``tools/deploy.py`` nor its deploy configs, so this script
