@@ -30,7 +30,7 @@ def _config(name, root, scale, num_val=4):
                                   num_train=4, num_val=num_val))
 
 
-def _spread_scores(model, size, target=2.):
+def _spread_scores(model, size, target=1.):
     """A fixed-seed head scores every anchor / pixel about alike (ties decide NMS order and
     argmax by rounding); scale the classifier's output layers so that their logits have std
     about ``target`` (and no bias) on a random input, which spreads the scores."""
@@ -51,7 +51,20 @@ def _spread_scores(model, size, target=2.):
             stats.get(mod, 0.), float((o - mod.bias[:, None, None]).std()))))
         for m in convs]
     with torch.no_grad():
-        model._forward(torch.randn(1, 3, *size))
+        x = torch.randn(1, 3, *size)
+        if max(float(f.std()) for f in model.extract_feat(x)) < 1e-4:
+            # a fixed-seed EfficientViT + YOLOX neck has vanishing features (~1e-11): give
+            # the convolutions unit-gain weights and the norms unit scales
+            for m in model.modules():
+                if isinstance(m, torch.nn.Conv2d):
+                    torch.nn.init.kaiming_normal_(m.weight)
+                elif isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.GroupNorm,
+                                    torch.nn.LayerNorm)) and m.weight is not None:
+                    m.weight.fill_(1.)
+            for n, m in head.named_modules():  # boxes: the priors, finite
+                if isinstance(m, torch.nn.Conv2d) and 'reg' in n and m.out_channels == 4:
+                    m.weight.zero_()
+        model._forward(x)
         for h in hooks:
             h.remove()
         for m, std in stats.items():
@@ -59,15 +72,16 @@ def _spread_scores(model, size, target=2.):
             m.bias.zero_()
 
 
-def _match(ref_samples, got_samples, min_score):
-    """Share of PyTorch's detections (score >= min_score, among its best K = the export's
-    max_per_img) found by ONNX Runtime with the same label, IoU >= 0.99 and the score within
-    1e-3."""
+def _match(ref_samples, got_samples, min_score, top=20):
+    """Share of PyTorch's best ``top`` detections per image (score >= min_score) found by ONNX
+    Runtime with the same label, IoU >= 0.99 and the score within 1e-3. (Further down the list,
+    scores of a random model lie within float rounding of each other, and NMS may keep either
+    of two such boxes.)"""
     from torchvision.ops import box_iou
     hit = total = 0
     for a, b in zip(ref_samples, got_samples):
         pa, pb = a.pred_instances, b.pred_instances
-        pa = pa[pa.scores.argsort(descending=True)[:len(pb)]]
+        pa = pa[pa.scores.argsort(descending=True)[:min(top, len(pb))]]
         keep = pa.scores >= min_score
         total += int(keep.sum())
         if not keep.any() or not len(pb.bboxes):
@@ -105,7 +119,7 @@ def test_detector_onnx_matches_pytorch(tmp_path, toy_roots, name, scale, export_
     m_pt = evaluate(cfg, pytorch_predictor(model), collect=ref)
     m_ort = evaluate(cfg, ort_predictor(cfg, sess), collect=got)
     share, total = _match(ref, got, min_score=0.05)
-    assert total > 10, 'the test model should detect something'
+    assert total >= 40, 'the test model should detect something'
     assert share >= 0.98, (share, total)
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50'):
         assert abs(m_pt[key] - m_ort[key]) <= 0.003, (key, m_pt[key], m_ort[key])
@@ -117,7 +131,7 @@ def test_detector_onnx_matches_pytorch(tmp_path, toy_roots, name, scale, export_
         for a, b in zip(both, one):
             np.testing.assert_allclose(a[i], b[0], rtol=1e-4, atol=1e-3)
     boxes, scores, labels = both
-    k = model.bbox_head.test_cfg['max_per_img']
+    k = model.bbox_head.test_cfg.get('max_per_img', 100)
     assert boxes.shape == (2, k, 4) and scores.shape == (2, k) and labels.shape == (2, k)
     assert (np.diff(scores, axis=1) <= 1e-6).all()  # sorted per image
     assert ((labels >= 0) == (scores > 0)).all()  # padding: label -1, score 0

@@ -147,6 +147,9 @@ def run_pair(family, task, config, work_dir, checkpoint=None, max_samples=None, 
                                   collect=got)
     key = 'coco/bbox_mAP' if task == 'det' else 'mIoU'
     res['metric'] = key
+    # CocoMetric returns nothing when no box passes score_thr (a fixed-seed RetinaNet)
+    for side in ('pytorch', 'onnxruntime'):
+        res[side].setdefault(key, float('nan'))
     res['difference'] = res['onnxruntime'][key] - res['pytorch'][key]
     res.update(_agreement(task, ref, got))
     return res
