@@ -1,18 +1,9 @@
-# mmdeploy 1.3.1 deploy config: mmdet detector -> ONNX Runtime, dynamic batch / H / W.
-# The same settings as mmdeploy's configs/mmdet/detection/detection_onnxruntime_dynamic.py
-# (which the pip package does not ship), with `optimize=False`: the pip wheel has no
-# TorchScript optimiser extension. The head's test_cfg (score_thr, nms, max_per_img) overrides
-# post_processing, as in mmdeploy.
+# mmdeploy 1.3.1 deploy config: mmdet detector -> ONNX Runtime, dynamic batch / H / W, the
+# settings of mmdeploy's configs/mmdet/detection/detection_onnxruntime_dynamic.py. The head's
+# test_cfg (score_thr, nms, max_per_img) overrides post_processing, as in mmdeploy.
+_base_ = './onnx_base.py'
 onnx_config = dict(
-    type='onnx',
-    export_params=True,
-    keep_initializers_as_inputs=False,
-    opset_version=11,
-    save_file='end2end.onnx',
-    input_names=['input'],
     output_names=['dets', 'labels'],
-    input_shape=None,
-    optimize=False,
     dynamic_axes=dict(
         input={0: 'batch', 2: 'height', 3: 'width'},
         dets={0: 'batch', 1: 'num_dets'},
@@ -29,4 +20,3 @@ codebase_config = dict(
         pre_top_k=5000,
         keep_top_k=100,
         background_label_id=-1))
-backend_config = dict(type='onnxruntime')
