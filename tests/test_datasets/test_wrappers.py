@@ -17,7 +17,7 @@ def test_same_samples_and_iteration_ends(tmp_path, scope, times):
     from mmedge.datasets.wrappers import FiniteRepeatDataset
     root = str(tmp_path) + '/'
     generate_toy_dataset(root, 'coco', num_train=3, num_val=1)
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'toy_ssdlite_edgenext_xxs_coco.py'))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'toy_ssdlite_edgenext_xxs_coco.py'))
     assert cfg.train_dataloader.dataset.type == 'mmedge.datasets.wrappers.FiniteRepeatDataset'
     inner = dict(cfg.train_dataloader.dataset.dataset, data_root=root, pipeline=[])
     from mmdet.registry import DATASETS

@@ -196,7 +196,7 @@ def test_ade20k_reduce_zero_label_values(tmp_path, capsys):
     _write_label(ann / files[0], lambda a: a.__setitem__((slice(0, 2), slice(0, 2)), 151))
     _write_label(ann / files[1], lambda a: a.__setitem__((slice(0, 2), slice(0, 2)), 150))
     data_root = str(root / 'ADEChallengeData2016') + '/'
-    rc, out = _check(osp.join(ROOT, 'configs', 'deeplabv3_emo_1m_ade20k.py'), '--fast',
+    rc, out = _check(osp.join(ROOT, 'configs', 'emo', 'deeplabv3_emo_1m_ade20k.py'), '--fast',
                      '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
                      f'val_dataloader.dataset.data_root={data_root}',
                      f'test_dataloader.dataset.data_root={data_root}', capsys=capsys)

@@ -96,3 +96,49 @@ def test_fvcore_macs_match_reference(facts, family, token, arch):
         assert -0.035 * ref <= macs - ref <= 0.01 * ref, (macs, ref)
     else:
         assert abs(macs - ref) <= 0.01 * ref, (macs, ref)
+
+
+def test_benchmark_onnx_cli(tmp_path):
+    """eager / ort fp32 / ort int8 rows (interleaved timing) and the README table."""
+    pytest.importorskip('onnxruntime')
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'deployment'))
+    import benchmark_onnx
+    out = str(tmp_path / 'ort.json')
+    rows = benchmark_onnx.main(['efficientvit:b0', '--size', '32', '48', '--runs', '1',
+                                '--warmup', '0', '--work-dir', str(tmp_path), '--out', out])
+    assert [r['size'] for r in rows] == [32, 48]
+    for r in rows:
+        assert r['eager_ms'] > 0 and r['ort_fp32_ms'] > 0 and r['ort_int8_ms'] > 0
+        assert r['ort_int8_ratio'] == pytest.approx(r['ort_int8_ms'] / r['eager_ms'])
+    table = benchmark_onnx.backbone_table(rows, [32, 48])
+    assert table.count('\n') == 2 and 'efficientvit:b0' in table
+    with open(out) as f:
+        assert len(json.load(f)) == 2
+    with pytest.raises(SystemExit, match='unknown model'):
+        list(benchmark_onnx._entries(['nofamily']))
+
+
+def test_export_and_test_onnx_cli(tmp_path):
+    """export_onnx.py --config writes the label-map model; test_onnx.py scores it next to the
+    PyTorch checkpoint with the config's IoUMetric."""
+    pytest.importorskip('onnxruntime')
+    pytest.importorskip('mmseg')
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'deployment'))
+    import export_onnx
+    import test_onnx
+    from mmedge.utils.ort_eval import build_model, load_config, toy_config
+    cfg = toy_config(osp.join(ROOT, 'configs', 'toy', 'toy_deeplabv3_emo_1m_voc.py'), (64, 64),
+                     root=str(tmp_path / 'voc') + '/', num_train=2, num_val=2)
+    cfg_path = str(tmp_path / 'toy.py')
+    cfg.dump(cfg_path)
+    torch.manual_seed(0)
+    ckpt = str(tmp_path / 'seed0.pth')
+    torch.save({'state_dict': build_model(load_config(cfg_path)).state_dict()}, ckpt)
+    onnx_path = str(tmp_path / 'seg.onnx')
+    assert export_onnx.main(['--config', cfg_path, '--checkpoint', ckpt, '--size', '64', '64',
+                             onnx_path]) == 0
+    res = test_onnx.main([cfg_path, onnx_path, '--checkpoint', ckpt,
+                          '--out', str(tmp_path / 'm.json')])
+    assert set(res) == {'onnxruntime', 'pytorch', 'difference', 'timing_ms'}
+    assert abs(res['difference']['mIoU']) <= 0.3, res
+    assert res['timing_ms']['onnxruntime']['predict'] > 0

@@ -87,7 +87,7 @@ def test_seg_checkpoint_loads_and_resumes(tmp_path, one_thread):
 def test_det_checkpoint_loads(tmp_path, one_thread):
     import train as train_tool
     from test_tools.test_train_test import _data_options
-    config = osp.join(ROOT, 'configs', 'toy_ssdlite_edgenext_xxs_coco.py')
+    config = osp.join(ROOT, 'configs', 'toy', 'toy_ssdlite_edgenext_xxs_coco.py')
     work = str(tmp_path / 'work')
     opts = [o for o in _data_options(str(tmp_path / 'data') + '/')
             if not o.startswith('model.backbone.arch')]
@@ -117,7 +117,7 @@ def _cls_runner(tmp_path, max_iters, resume):
         for i in range(2):
             Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(
                 data / f'class{c}' / f'{i}.png')
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'cls_repnext_m0_in1k.py'))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'repnext', 'cls_repnext_m0_in1k.py'))
     cfg.model.head.num_classes = 2
     cfg.model.train_cfg = None  # no Mixup / CutMix: 2 classes, 4 images
     cfg.train_dataloader.dataset = dict(type='CustomDataset', data_root=str(data),

@@ -155,7 +155,7 @@ sys.path.insert(0, os.path.join({root!r}, 'tests'))
 import test as test_tool
 from mmengine.visualization import Visualizer
 from test_tools.test_train_test import _data_options
-CONFIG = os.path.join({root!r}, 'configs', 'toy_ssdlite_edgenext_xxs_coco.py')
+CONFIG = os.path.join({root!r}, 'configs', 'toy', 'toy_ssdlite_edgenext_xxs_coco.py')
 OPTS = [o for o in _data_options(os.path.join(TMP, 'data') + '/') if 'backbone.arch' not in o]
 def tools_test(ckpt):
     try:
@@ -188,7 +188,7 @@ def test_tools_test_refuses_hostile_files(tmp_path):
                 if 'backbone.arch' not in o]
         proc = subprocess.run(
             [sys.executable, osp.join(ROOT, 'tools', 'test.py'),
-             osp.join(ROOT, 'configs', 'toy_ssdlite_edgenext_xxs_coco.py'), ckpt,
+             osp.join(ROOT, 'configs', 'toy', 'toy_ssdlite_edgenext_xxs_coco.py'), ckpt,
              '--work-dir', str(tmp_path / 'w'), '--cfg-options', *opts],
             capture_output=True, text=True, timeout=300, cwd=str(tmp_path),
             env=dict(os.environ, OMP_NUM_THREADS='1'))

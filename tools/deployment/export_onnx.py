@@ -1,13 +1,18 @@
 """Export a backbone (deploy form) or a detector / segmentor config to ONNX with dynamic H x W.
 
     python tools/deployment/export_onnx.py edgenext:small work_dirs/edgenext_s.onnx --verify
-    python tools/deployment/export_onnx.py --config configs/emo/deeplabv3_emo_1m_ade20k.py out.onnx
     python tools/deployment/export_onnx.py --list    # every FAMILY:ARCH it can export
+    python tools/deployment/export_onnx.py --config configs/edgenext/ssdlite_edgenext_s_coco.py \
+        --checkpoint CKPT --size 320 320 work_dirs/ssdlite.onnx
+    python tools/deployment/test_onnx.py configs/edgenext/ssdlite_edgenext_s_coco.py work_dirs/ssdlite.onnx
 
 Backbones are exported after ``switch_to_deploy()`` (pass --no-deploy to keep the training form);
 --verify runs onnxruntime on CPU, compares with PyTorch (max relative error) and times both.
-Configs export ``model(x, mode='tensor')`` (raw head outputs, the part mmdet / mmseg can export;
-NMS / resizing stay in the runtime).
+Configs export a deployable model (``mmedge.utils.onnx_export``): single-stage detectors (SSD /
+SSDLite, RetinaNet, YOLOX) end with box decoding and NMS (outputs ``boxes`` (N, K, 4), ``scores``
+(N, K), ``labels`` (N, K), padded with label -1), segmentors with the label map ``label``
+(N, H, W); the input is the config's data_preprocessor output, with dynamic N / H / W. --raw
+exports ``model(x, mode='tensor')`` instead (the head's raw maps, for any model).
 """
 import argparse
 import json
@@ -19,7 +24,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmedge.utils.benchmark import build_model_from_config  # noqa: E402
 from mmedge.utils.families import variants  # noqa: E402
-from mmedge.utils.onnx_export import export_onnx, verify_onnx  # noqa: E402
+from mmedge.utils.onnx_export import (export_deployable, export_onnx,  # noqa: E402
+                                      verify_onnx)
 
 
 def parse_args(argv=None):
@@ -36,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument('--no-deploy', action='store_true')
     p.add_argument('--verify', action='store_true')
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--raw', action='store_true',
+                   help="config mode: export the raw head tensors (model(x, mode='tensor'))")
     return p.parse_args(argv)
 
 
@@ -56,6 +64,10 @@ def main(argv=None):
         if not args.no_deploy and hasattr(inner.backbone, 'switch_to_deploy'):
             inner.backbone.switch_to_deploy()
         name = args.config
+        if not args.raw:
+            names = export_deployable(inner, args.out, tuple(args.size), opset=args.opset)
+            print(f'exported {name} to {args.out} (outputs: {", ".join(names)})')
+            return 0
     else:
         if not args.model:
             raise SystemExit('give FAMILY:ARCH or --config CONFIG')

@@ -1,0 +1,198 @@
+"""Export detection / segmentation configs through mmdeploy 1.3.1 and compare ONNX Runtime with
+PyTorch on the generated toy sets (same weights, same test loop and evaluator).
+
+    python tools/deployment/mmdeploy_parity.py [--families emo edgevit edgenext efficientvit]
+        [--tasks det seg] [--max-samples 16] [--out work_dirs/mmdeploy_parity.json]
+
+mmdeploy is not a dependency of mmedge (it pins protobuf / onnx versions that would break the
+stack); install it into a virtualenv of its own:
+
+    python -m venv --system-site-packages /tmp/venv-deploy
+    /tmp/venv-deploy/bin/pip install -c tools/constraints.txt --no-deps mmdeploy==1.3.1 aenum
+    /tmp/venv-deploy/bin/python tools/deployment/mmdeploy_parity.py
+
+The pip wheel ships neither mmdeploy's ``tools/deploy.py`` nor its deploy configs, so this script
+calls the same API (``mmdeploy.apis.torch2onnx``) with the deploy configs in
+``configs/deploy/`` (copies of mmdeploy's ONNX Runtime dynamic-shape settings). torch >= 2.9
+exports with the dynamo exporter by default, which mmdeploy's rewriters do not support
+(``No module named 'onnxscript'``): the export runs inside :func:`torchscript_onnx_export`,
+which makes ``dynamo=False`` the default of ``torch.onnx.export`` for the duration of the call.
+
+For every pair: the config is retargeted to the toy data (``mmedge.utils.ort_eval.toy_config``),
+a fixed-seed model (or ``--checkpoint TASK:FAMILY=PATH``) is saved as a checkpoint, mmdeploy
+exports it, and both PyTorch and ONNX Runtime are scored; the report gives the metric of both,
+and the share of pixels (seg) / of matched detections (det) on which they agree.
+"""
+import argparse
+import contextlib
+import functools
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEPLOY_CFG = dict(
+    det=osp.join(ROOT, 'configs', 'deploy', 'detection_onnxruntime_dynamic.py'),
+    seg=osp.join(ROOT, 'configs', 'deploy', 'segmentation_onnxruntime_dynamic.py'))
+# one detection and one segmentation config per attention family: EMO and EdgeViT call
+# F.scaled_dot_product_attention, EdgeNeXt has its transposed (XCA) attention, EfficientViT
+# its ReLU linear attention
+PAIRS = {
+    'emo': dict(det='retinanet_emo_1m_coco', seg='deeplabv3_emo_1m_ade20k'),
+    'edgevit': dict(det='retinanet_edgevit_xxs_coco', seg='fpn_edgevit_xxs_ade20k'),
+    'edgenext': dict(det='ssdlite_edgenext_s_coco', seg='deeplabv3_edgenext_s_voc'),
+    'efficientvit': dict(det='yolox_efficientvit_b1-r512_coco',
+                         seg='efficientvitseg_efficientvit_b1_cityscapes'),
+}
+SCALE = dict(det=(320, 320), seg=(256, 256))  # toy images are 256 x 256
+
+
+@contextlib.contextmanager
+def torchscript_onnx_export():
+    """``torch.onnx.export`` defaults to ``dynamo=False`` inside the block (restored after)."""
+    original = torch.onnx.export
+
+    @functools.wraps(original)
+    def export(*args, **kwargs):
+        kwargs.setdefault('dynamo', False)
+        return original(*args, **kwargs)
+
+    torch.onnx.export = export
+    try:
+        yield
+    finally:
+        torch.onnx.export = original
+
+
+def mmdeploy_available():
+    try:
+        import mmdeploy.apis  # noqa: F401
+    except ImportError as exc:
+        return False, str(exc)
+    return True, ''
+
+
+def _adapt(task):
+    """mmdeploy's outputs -> ours: ``dets (N, K, 5), labels`` / ``output (N, 1, H, W)``."""
+    if task == 'det':
+        def adapt(outputs):
+            dets, labels = outputs[:2]
+            return [dets[..., :4], dets[..., 4], labels]
+    else:
+        def adapt(outputs):
+            return [outputs[0][:, 0]]
+    return adapt
+
+
+def _agreement(task, ref, got):
+    if task == 'seg':
+        same = total = 0
+        for a, b in zip(ref, got):
+            x, y = a.pred_sem_seg.data, b.pred_sem_seg.data
+            same += int((x == y).sum())
+            total += x.numel()
+        return dict(pixels_agree=same / max(total, 1))
+    # detections: share of PyTorch's boxes (score >= 0.05) that ONNX Runtime reproduces
+    # (same label, IoU >= 0.9)
+    from torchvision.ops import box_iou
+    hit = total = 0
+    for a, b in zip(ref, got):
+        pa, pb = a.pred_instances, b.pred_instances
+        keep = pa.scores >= 0.05
+        ba, la = pa.bboxes[keep], pa.labels[keep]
+        total += len(ba)
+        if len(ba) and len(pb.bboxes):
+            iou = box_iou(ba, pb.bboxes.float())
+            iou[la[:, None] != pb.labels[None, :]] = 0
+            hit += int((iou.max(1).values >= 0.9).sum())
+    return dict(detections_agree=hit / max(total, 1), detections=total)
+
+
+def run_pair(family, task, config, work_dir, checkpoint=None, max_samples=None, threads=1,
+             toy_root=None):
+    from mmdeploy.apis import torch2onnx
+    from mmengine.config import Config
+
+    from mmedge.utils.mim import find_config
+    from mmedge.utils.ort_eval import (OrtSession, build_model, evaluate, load_config,
+                                       ort_predictor, pytorch_predictor, toy_config)
+    cfg = load_config(toy_config(find_config(config), SCALE[task],
+                                 root=toy_root))
+    os.makedirs(work_dir, exist_ok=True)
+    if checkpoint is None:
+        torch.manual_seed(0)
+        model = build_model(cfg)
+        checkpoint = osp.join(work_dir, f'{config}_seed0.pth')
+        torch.save({'state_dict': model.state_dict()}, checkpoint)
+    model = build_model(cfg, checkpoint)
+    cfg_path = osp.join(work_dir, f'{config}_toy.py')
+    cfg.dump(cfg_path)
+    ds = cfg.test_dataloader.dataset
+    img_dir = osp.join(ds.data_root, ds.data_prefix.get('img', ds.data_prefix.get('img_path')))
+    img = osp.join(img_dir, sorted(os.listdir(img_dir))[0])
+    save = f'{config}_mmdeploy.onnx'
+    with torchscript_onnx_export():
+        torch2onnx(img, work_dir, save, Config.fromfile(DEPLOY_CFG[task]),
+                   Config.fromfile(cfg_path), checkpoint, device='cpu')
+    torch.set_num_threads(threads)
+    ref, got = [], []
+    res = dict(family=family, task=task, config=config)
+    res['pytorch'] = evaluate(cfg, pytorch_predictor(model), max_samples, collect=ref)
+    sess = OrtSession(osp.join(work_dir, save), threads)
+    res['onnxruntime'] = evaluate(cfg, ort_predictor(cfg, sess, _adapt(task)), max_samples,
+                                  collect=got)
+    key = 'coco/bbox_mAP' if task == 'det' else 'mIoU'
+    res['metric'] = key
+    # CocoMetric returns nothing when no box passes score_thr (a fixed-seed RetinaNet)
+    for side in ('pytorch', 'onnxruntime'):
+        res[side].setdefault(key, float('nan'))
+    res['difference'] = res['onnxruntime'][key] - res['pytorch'][key]
+    res.update(_agreement(task, ref, got))
+    return res
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--families', nargs='+', default=list(PAIRS), choices=list(PAIRS))
+    p.add_argument('--tasks', nargs='+', default=['det', 'seg'], choices=['det', 'seg'])
+    p.add_argument('--checkpoint', nargs='+', default=[],
+                   help='TASK:FAMILY=PATH weights instead of the fixed-seed model')
+    p.add_argument('--max-samples', type=int)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--work-dir', default='work_dirs/mmdeploy_parity')
+    p.add_argument('--out', help='write the results as JSON here')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ok, why = mmdeploy_available()
+    if not ok:
+        raise SystemExit(f'mmdeploy is not importable ({why}); install it into a virtualenv, '
+                         'see this script\'s docstring')
+    ckpts = dict(item.split('=', 1) for item in args.checkpoint)
+    rows = []
+    for family in args.families:
+        for task in args.tasks:
+            config = PAIRS[family][task]
+            row = run_pair(family, task, config, args.work_dir,
+                           ckpts.get(f'{task}:{family}'), args.max_samples, args.threads)
+            rows.append(row)
+            agree = row.get('pixels_agree', row.get('detections_agree'))
+            print(f"{family:12s} {task} {config:45s} {row['metric']}: pytorch "
+                  f"{row['pytorch'][row['metric']]:.4f} onnxruntime "
+                  f"{row['onnxruntime'][row['metric']]:.4f} agree {agree:.4f}", flush=True)
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=1, default=float)
+    return rows
+
+
+if __name__ == '__main__':
+    main()
