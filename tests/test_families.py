@@ -143,14 +143,18 @@ class ToyNet(BaseEdgeBackbone):
 
 
 def convert_toynet(state_dict, keep_head=False):
-    """The 'authors' layout: ``embed.*`` / ``layers.{i}.*`` (idempotent)."""
+    """The 'authors' layout: ``embed.*`` / ``layers.{i}.*`` (idempotent). As every converter:
+    backbone keys bare, or with ``keep_head=True`` under ``backbone.`` next to ``head.*``."""
     out = {}
     for k, v in state_dict.items():
-        if k.startswith('head.') and not keep_head:
+        if k.startswith('head.'):
+            if keep_head:
+                out[k] = v
             continue
+        k = k[len('backbone.'):] if k.startswith('backbone.') else k
         k = k.replace('embed.', 'stem.', 1) if k.startswith('embed.') else k
         k = k.replace('layers.', 'stages.', 1) if k.startswith('layers.') else k
-        out[k] = v
+        out['backbone.' + k if keep_head else k] = v
     return out
 
 

@@ -174,14 +174,20 @@ def test_zoo_table_lists_every_config():
 
 
 @needs_mmseg
-def test_missing_checkpoint_warns_and_trains_from_scratch(tmp_path, scope):
+def test_missing_checkpoint_is_an_error_naming_the_download(tmp_path, scope):
     from mmseg.registry import MODELS
+
+    from mmedge.utils.checkpoint import PRETRAINED_URLS
     cfg = _cfg('pspnet_emo_1m_ade20k')
-    cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'absent.pth')
+    missing = str(tmp_path / 'absent.pth')
+    cfg.model.backbone.init_cfg.checkpoint = missing
     with scope('mmseg'):
         model = MODELS.build(cfg.model)
-    with pytest.warns(UserWarning, match='does not exist'):
+    with pytest.raises(FileNotFoundError) as info:
         model.init_weights()
+    msg = str(info.value)
+    assert missing in msg and PRETRAINED_URLS[('emo', '1m')] in msg
+    assert 'model.backbone.init_cfg=None' in msg
 
 
 @pytest.mark.parametrize('stem, dataset, expect', [

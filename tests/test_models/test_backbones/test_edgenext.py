@@ -19,7 +19,7 @@ from mmedge.converters.edgenext import convert_edgenext
 from mmedge.models import EdgeNeXt
 from mmedge.models.backbones.edgenext import ConvEncoder, SDTAEncoder
 
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs')
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'edgenext')
 
 # stage 2 has 22 channels: SDTA chunks of ceil(22 / 3) = 8, 8 and a narrower 6
 TINY = dict(
