@@ -5,6 +5,7 @@ import os.path as osp
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs')
+TOY = osp.join(CONFIGS, 'toy')
 
 DET = '''_base_ = {base!r}
 data_root = {root!r}
@@ -65,7 +66,7 @@ visualizer = dict(name='vis_{tag}')
 def write_det(tmp_path, data_root, *, n=6, epochs=2, ckpt=4, workers=0, tag='det'):
     path = osp.join(str(tmp_path), f'tiny_det_{tag}.py')
     with open(path, 'w') as f:
-        f.write(DET.format(base=osp.join(CONFIGS, 'toy_ssdlite_edgenext_xxs_coco.py'),
+        f.write(DET.format(base=osp.join(TOY, 'toy_ssdlite_edgenext_xxs_coco.py'),
                            root=str(data_root).rstrip('/') + '/', n=n, epochs=epochs,
                            ckpt=ckpt, workers=workers, persistent=workers > 0, tag=tag))
     return path
@@ -75,7 +76,7 @@ def write_seg(tmp_path, data_root, *, n=6, iters=6, ckpt=4, val_interval=3, work
               tag='seg'):
     path = osp.join(str(tmp_path), f'tiny_seg_{tag}.py')
     with open(path, 'w') as f:
-        f.write(SEG.format(base=osp.join(CONFIGS, 'toy_deeplabv3_emo_1m_voc.py'),
+        f.write(SEG.format(base=osp.join(TOY, 'toy_deeplabv3_emo_1m_voc.py'),
                            root=str(data_root).rstrip('/') + '/', n=n, iters=iters,
                            ckpt=ckpt, val_interval=val_interval, workers=workers,
                            persistent=workers > 0, tag=tag))
@@ -118,6 +119,6 @@ def write_cls(tmp_path, data_root, *, per_class=2, epochs=1, tag='cls'):
             Image.fromarray(img).save(osp.join(str(data_root), c, f'{i}.jpg'))
     path = osp.join(str(tmp_path), f'tiny_cls_{tag}.py')
     with open(path, 'w') as f:
-        f.write(CLS.format(base=osp.join(CONFIGS, 'cls_edgenext_xxs_in1k.py'),
+        f.write(CLS.format(base=osp.join(CONFIGS, 'edgenext', 'cls_edgenext_xxs_in1k.py'),
                            root=str(data_root), epochs=epochs, tag=tag))
     return path

@@ -128,7 +128,7 @@ def test_urls_are_the_configs():
     import glob
     import re
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    text = ''.join(open(p).read() for p in glob.glob(osp.join(root, 'configs', '*.py')))
+    text = ''.join(open(p).read() for p in glob.glob(osp.join(root, 'configs', '**', '*.py'), recursive=True))
     cited = set(re.findall(r'https?://\S+?\.pth?\b', text))
     for url in ckpt_utils.PRETRAINED_URLS.values():
         assert url in cited, url

@@ -15,7 +15,6 @@ toy sets by ``tools/deployment/quantize_onnx.py --evaluate``. Prints a markdown 
 writes JSON.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -28,32 +27,14 @@ sys.path.insert(0, ROOT)
 from mmedge.utils.ort_benchmark import backbone_forms, end_to_end  # noqa: E402
 
 
-def _all_variants():
-    """FAMILY -> archs, the list the PyTorch benchmark uses (tools/analysis_tools/benchmark.py)."""
-    spec = importlib.util.spec_from_file_location(
-        '_mmedge_benchmark_tool', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.ALL
-
-
 def _entries(models):
-    variants = _all_variants()
-    for item in models or ['all']:
-        if item == 'all':
-            for fam, archs in variants.items():
-                for arch in archs:
-                    yield fam, arch
-            continue
-        fam, _, arch = item.partition(':')
-        if arch:
-            yield fam, arch
-        elif fam in variants:
-            for arch in variants[fam]:
-                yield fam, arch
-        else:
-            raise SystemExit(f'unknown model {item!r}: give FAMILY:ARCH, FAMILY or all '
-                             f'(families: {", ".join(variants)})')
+    """(family, arch) for FAMILY:ARCH, FAMILY or 'all' (mmedge.utils.families: the one list)."""
+    from mmedge.utils.families import variants
+    try:
+        for _, fam, arch in variants(models or ['all']):
+            yield fam.name, arch
+    except (KeyError, ValueError) as err:
+        raise SystemExit(f'unknown model: {err} (give FAMILY:ARCH, FAMILY or all)')
 
 
 def parse_args(argv=None):

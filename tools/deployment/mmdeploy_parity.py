@@ -13,7 +13,7 @@ stack); install it into a virtualenv of its own:
 
 The pip wheel ships neither mmdeploy's ``tools/deploy.py`` nor its deploy configs, so this script
 calls the same API (``mmdeploy.apis.torch2onnx``) with the deploy configs in
-``configs/deploy/`` (copies of mmdeploy's ONNX Runtime dynamic-shape settings). torch >= 2.9
+``tools/deployment/mmdeploy_configs/`` (copies of mmdeploy's ONNX Runtime dynamic-shape settings). torch >= 2.9
 exports with the dynamo exporter by default, which mmdeploy's rewriters do not support
 (``No module named 'onnxscript'``): the export runs inside :func:`torchscript_onnx_export`,
 which makes ``dynamo=False`` the default of ``torch.onnx.export`` for the duration of the call.
@@ -37,8 +37,8 @@ import torch  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEPLOY_CFG = dict(
-    det=osp.join(ROOT, 'configs', 'deploy', 'detection_onnxruntime_dynamic.py'),
-    seg=osp.join(ROOT, 'configs', 'deploy', 'segmentation_onnxruntime_dynamic.py'))
+    det=osp.join(ROOT, 'tools', 'deployment', 'mmdeploy_configs', 'detection_onnxruntime_dynamic.py'),
+    seg=osp.join(ROOT, 'tools', 'deployment', 'mmdeploy_configs', 'segmentation_onnxruntime_dynamic.py'))
 # one detection and one segmentation config per attention family: EMO and EdgeViT call
 # F.scaled_dot_product_attention, EdgeNeXt has its transposed (XCA) attention, EfficientViT
 # its ReLU linear attention
