@@ -2,9 +2,16 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--out FILE.pkl]
                                            [--cfg-options k=v ...] [--launcher pytorch]
+                                           [--non-strict]
 
 Prints the metrics (COCO / VOC mAP, mIoU per class and mean, top-1) and writes them as JSON to
 ``<work_dir>/metrics.json``.
+
+The checkpoint is loaded strictly: a key that is missing, unexpected or of another shape stops the
+run with the keys named (mmengine would only log a warning and evaluate a half-loaded model).
+A fused checkpoint written by ``tools/model_converters/reparameterize.py`` says so in its meta;
+the parts it holds fused are then built with ``deploy=True`` (as ``--cfg-options
+model.backbone.deploy=True`` would), and the tool prints the setting it made.
 """
 import argparse
 import json
@@ -38,6 +45,10 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help="load only the checkpoint keys that fit the model (mmengine's default)")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -110,6 +121,10 @@ def main(argv=None):
     setup_dist(cfg)
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} not found')
+    from mmedge.utils.checkpoint import (build_fused_parts, fused_parts,
+                                         load_model_strict)
+    for setting in build_fused_parts(cfg, fused_parts(args.checkpoint)):
+        print(f'{args.checkpoint} is fused: building the model with {setting}')
 
     from mmedge.utils.data_check import check_datasets, prepare_toy_data
     prepare_toy_data(cfg)
@@ -121,6 +136,8 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    if not args.non_strict:
+        load_model_strict(runner, args.config)
     metrics = runner.test()
     metrics = {k: _jsonable(v) for k, v in (metrics or {}).items()}
     out = osp.join(cfg.work_dir, 'metrics.json')

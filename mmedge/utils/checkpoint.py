@@ -28,7 +28,8 @@ from .restricted_pickle import (CheckpointCorrupt, CheckpointError,
 __all__ = [
     'CheckpointError', 'CheckpointRefused', 'CheckpointCorrupt', 'safe_load',
     'register_checkpoint_loader', 'load_pretrained', 'load_backbone_checkpoint',
-    'extract_state_dict', 'PRETRAINED_URLS', 'CHECKPOINT_FORMATS'
+    'extract_state_dict', 'PRETRAINED_URLS', 'CHECKPOINT_FORMATS', 'fused_parts',
+    'build_fused_parts', 'load_model_strict'
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -381,3 +382,63 @@ def load_pretrained(model: torch.nn.Module, init_cfg: dict) -> str:
         model, init_cfg['checkpoint'], prefix=init_cfg.get('prefix'),
         map_location=init_cfg.get('map_location', 'cpu'),
         format=init_cfg.get('format', 'auto'))
+
+
+# --------------------------------------------------------------------------------------------
+# fused (deploy-form) checkpoints in tools/test.py
+# --------------------------------------------------------------------------------------------
+def fused_parts(path: str) -> list:
+    """The parts a checkpoint written by ``tools/model_converters/reparameterize.py`` holds in
+    their fused form (``meta['fused']``: ``['backbone']``, ``['backbone', 'head']`` or
+    ``['<model>']``); ``[]`` for any other checkpoint, and for remote files."""
+    if _is_remote(path) or not osp.isfile(path):
+        return []
+    meta = safe_load(path).get('meta')
+    if not isinstance(meta, dict) or not meta.get('deploy'):
+        return []
+    return [str(p) for p in meta.get('fused', [])]
+
+
+def build_fused_parts(cfg, parts) -> list:
+    """Set ``deploy=True`` in ``cfg.model`` for each fused part the config still builds in its
+    training form; return the settings made (``['model.backbone.deploy=True']``)."""
+    changed = []
+    for part in parts:
+        node, key = (cfg.model, 'model') if part == '<model>' else (
+            cfg.model.get(part), f'model.{part}')
+        if not isinstance(node, dict):
+            raise ValueError(f'the checkpoint holds a fused {part!r}, but the config\'s model '
+                             f'has no {part!r} part: is it the config the checkpoint was '
+                             'fused from?')
+        if node.get('deploy') is not True:
+            node['deploy'] = True
+            changed.append(f'{key}.deploy=True')
+    return changed
+
+
+def load_model_strict(runner, config: str) -> None:
+    """Make ``runner`` load its checkpoint (``load_from``) with ``strict=True`` when it does,
+    at the usual point of ``runner.test()`` / ``train()`` (after ``before_run``, so hooks such as
+    EMAHook are ready). A checkpoint that does not fit the model gets an error naming the keys
+    and the likely fix instead of a warning in the log."""
+    original = runner.load_checkpoint
+
+    def load_checkpoint(filename, *args, **kwargs):
+        kwargs['strict'] = True
+        try:
+            return original(filename, *args, **kwargs)
+        except RuntimeError as err:
+            text = str(err)
+            if 'state_dict' not in text:
+                raise
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            summary = '; '.join(ln[:300] for ln in lines[:4])
+            raise ValueError(
+                f'checkpoint {filename!r} does not fit the model of {config!r}: {summary}. '
+                'A fused checkpoint (tools/model_converters/reparameterize.py) loads into the '
+                "model built with deploy=True (tools/test.py sets it from the checkpoint's "
+                'meta; otherwise pass --cfg-options model.backbone.deploy=True); a training '
+                'checkpoint loads into the training form (drop deploy=True). --non-strict '
+                'loads only the matching keys, as mmengine does.') from None
+
+    runner.load_checkpoint = load_checkpoint

@@ -107,8 +107,10 @@ visualizer = dict(name='vis_{tag}')
 '''
 
 
-def write_cls(tmp_path, data_root, *, per_class=2, epochs=1, tag='cls'):
-    """An mmpretrain CustomDataset of two classes (folders of 32x32 JPEGs) + EdgeNeXt-XXS."""
+def write_cls(tmp_path, data_root, *, per_class=2, epochs=1, tag='cls',
+              base=osp.join('edgenext', 'cls_edgenext_xxs_in1k.py')):
+    """An mmpretrain CustomDataset of two classes (folders of 32x32 JPEGs) + the model of
+    ``configs/<base>`` (EdgeNeXt-XXS)."""
     import numpy as np
     from PIL import Image
     rng = np.random.default_rng(0)
@@ -119,6 +121,6 @@ def write_cls(tmp_path, data_root, *, per_class=2, epochs=1, tag='cls'):
             Image.fromarray(img).save(osp.join(str(data_root), c, f'{i}.jpg'))
     path = osp.join(str(tmp_path), f'tiny_cls_{tag}.py')
     with open(path, 'w') as f:
-        f.write(CLS.format(base=osp.join(CONFIGS, 'edgenext', 'cls_edgenext_xxs_in1k.py'),
+        f.write(CLS.format(base=osp.join(CONFIGS, base),
                            root=str(data_root), epochs=epochs, tag=tag))
     return path
