@@ -50,10 +50,16 @@ class _TupleOut(nn.Module):
         return tuple(self.model(x))
 
 
+# opset 20 has a Gelu op with approximate='tanh': EfficientViT-L's tanh GELU then runs as one
+# fused ONNX Runtime kernel instead of the ten elementwise nodes opset 17 spells it with
+# (EfficientViT-L1 at 224, 1 thread: 126 -> 85 ms, same outputs); no other family changes
+DEFAULT_OPSET = 20
+
+
 def export_onnx(model: nn.Module,
                 path: str,
                 size: Sequence[int] = (224, 224),
-                opset: int = 17,
+                opset: int = DEFAULT_OPSET,
                 dynamic: bool = True) -> Sequence[str]:
     """Export ``model`` (eval mode) with input ``input`` of shape (N, 3, H, W), dynamic N/H/W."""
     model = _TupleOut(model.eval())
@@ -328,7 +334,7 @@ def wrap_for_export(model: nn.Module) -> Tuple[nn.Module, Sequence[str], Dict[st
 
 
 def export_deployable(model: nn.Module, path: str, size: Sequence[int] = (320, 320),
-                      opset: int = 17) -> Sequence[str]:
+                      opset: int = DEFAULT_OPSET) -> Sequence[str]:
     """Export a detector (with NMS) or segmentor (label map) config model; returns the outputs."""
     wrapper, names, axes = wrap_for_export(model.eval())
     x = torch.randn(1, 3, *size)

@@ -24,7 +24,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmedge.utils.benchmark import build_model_from_config  # noqa: E402
 from mmedge.utils.families import variants  # noqa: E402
-from mmedge.utils.onnx_export import (export_deployable, export_onnx,  # noqa: E402
+from mmedge.utils.onnx_export import (DEFAULT_OPSET, export_deployable, export_onnx,  # noqa: E402
                                       verify_onnx)
 
 
@@ -38,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument('--config', help='export a whole model config instead')
     p.add_argument('--checkpoint', help='weights to load (config mode)')
     p.add_argument('--size', type=int, nargs=2, default=(224, 224))
-    p.add_argument('--opset', type=int, default=17)
+    p.add_argument('--opset', type=int, default=DEFAULT_OPSET)
     p.add_argument('--no-deploy', action='store_true')
     p.add_argument('--verify', action='store_true')
     p.add_argument('--threads', type=int, default=1)
