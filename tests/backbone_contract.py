@@ -219,6 +219,13 @@ def check_deploy_build(cls, arch, size=(32, 32), **kwargs):
     with torch.no_grad():
         for a, b in zip(model(x), fused(x)):
             torch.testing.assert_close(b, a, rtol=0, atol=0)
+    # the fused state dict given to the training form (a non-strict load, as mmengine's
+    # load_from does, also under a detector's 'backbone.' prefix) is refused, naming the fix
+    for prefix in ('', 'backbone.'):
+        target = build(cls, arch=arch, **kwargs)
+        holder = target if not prefix else torch.nn.ModuleDict({'backbone': target})
+        with pytest.raises(ValueError, match=rf'fused form.*{prefix}deploy=True'):
+            holder.load_state_dict({prefix + k: v for k, v in sd.items()}, strict=False)
     return fused
 
 

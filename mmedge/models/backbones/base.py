@@ -301,6 +301,32 @@ class BaseEdgeBackbone(BaseModule):
         self.deploy = True
         return self
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Refuse a fused (``switch_to_deploy()``) state dict given to the training form.
+
+        A non-strict load (mmengine's ``load_from``, mmdet's / mmseg's ``tools/test.py``) would
+        only warn about the missing / unexpected keys and run a half-initialised backbone; when the
+        keys under this backbone are exactly those of its fused form, that is an error that names
+        the fix. Anything else loads as torch does.
+        """
+        if not self.deploy:
+            incoming = {k[len(prefix):] for k in state_dict if k.startswith(prefix)}
+            own = set(self.state_dict())
+            if incoming and incoming != own:
+                import copy
+                fused = set(copy.deepcopy(self).switch_to_deploy().state_dict())
+                if incoming == fused:
+                    where = prefix.rstrip('.') or 'the backbone'
+                    option = (f'model.{prefix}deploy=True' if prefix else 'deploy=True')
+                    raise ValueError(
+                        f'{type(self).__name__} ({where}) is built in its training form, but '
+                        f'the checkpoint holds its fused form (switch_to_deploy() / '
+                        f'tools/model_converters/reparameterize.py): build it with deploy=True '
+                        f'(--cfg-options {option}), or load the unfused training checkpoint.')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
     def init_weights(self) -> None:
         """Official init (``init_cfg=None``) or mmengine init; ``Pretrained`` loads last.
 
