@@ -20,6 +20,9 @@ anyway; a non-integer factor is frozen at the export size, with a warning while 
   (mmedge's :func:`mmedge.utils.onnx_export.onnx_export` exports inside it).
 * ``mmedge.utils.mmdeploy_rewriters`` registers the same forward as an mmdeploy function
   rewriter (imported by the deploy configs in ``tools/deployment/mmdeploy_configs``).
+
+:func:`softmax_nms_pre_warning` is the text of that module's guard for mmdeploy's pre-selection
+of softmax-head (SSD) candidates (here so that it is testable without mmdeploy).
 """
 import contextlib
 import warnings
@@ -28,7 +31,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-__all__ = ['upsample_forward', 'trace_safe_upsample', 'mmseg_upsample_class']
+__all__ = ['upsample_forward', 'trace_safe_upsample', 'mmseg_upsample_class',
+           'softmax_nms_pre_warning']
 
 
 def mmseg_upsample_class() -> Optional[type]:
@@ -75,3 +79,22 @@ def trace_safe_upsample():
         yield
     finally:
         cls.forward = original
+
+
+def softmax_nms_pre_warning(head, cls_scores) -> str:
+    """The warning for a softmax head whose ``nms_pre`` is below a level's anchors, or ''."""
+    cfg = head.test_cfg or {}
+    nms_pre = cfg.get('nms_pre', -1)
+    if getattr(head, 'use_sigmoid_cls', True) or nms_pre is None or nms_pre <= 0:
+        return ''
+    anchors = [int(c.shape[1]) // head.cls_out_channels * int(c.shape[2]) * int(c.shape[3])
+               for c in cls_scores]
+    if max(anchors) <= nms_pre:
+        return ''
+    return (f'{type(head).__name__}: mmdeploy 1.3.1 pre-selects the nms_pre={nms_pre} anchors '
+            'per level by the best score of all foreground classes but the last (its softmax '
+            'branch drops the last column twice); levels here have up to '
+            f'{max(anchors)} anchors, so the exported detections differ from PyTorch\'s. '
+            'Export and test with --cfg-options '
+            f'model.test_cfg.nms_pre={max(anchors)} (no pre-selection, in both) to agree, '
+            'or accept the difference.')
