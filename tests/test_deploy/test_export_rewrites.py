@@ -73,3 +73,27 @@ def test_fpn_head_onnx_runs_at_other_sizes(tmp_path):
         got = sess.run(None, {n: t.numpy() for n, t in zip(names, inputs)})[0]
         assert got.shape == tuple(ref.shape), (h, w)
         assert float((torch.from_numpy(got) - ref).abs().max()) < 1e-4, (h, w)
+
+
+def test_softmax_nms_pre_warning():
+    """The guard of mmdeploy's SSD pre-selection: a softmax head with nms_pre below a level's
+    anchors is named (with the nms_pre that avoids it); enough nms_pre, or a sigmoid head, not."""
+    pytest.importorskip('mmdet')
+    from mmdet.models.dense_heads import RetinaHead, SSDHead
+
+    from mmedge.utils.export_rewrites import softmax_nms_pre_warning
+    anchors = dict(type='SSDAnchorGenerator', scale_major=False, input_size=300,
+                   basesize_ratio_range=(0.15, 0.9), strides=[8, 16, 32, 64, 100, 300],
+                   ratios=[[2], [2, 3], [2, 3], [2, 3], [2], [2]])
+    head = SSDHead(num_classes=3, anchor_generator=anchors,
+                   test_cfg=dict(nms_pre=1000, score_thr=0.02))
+    priors = head.num_base_priors  # SSD300: 4 / 6 anchors per position
+    sizes = [38, 19, 10, 5, 3, 1]
+    scores = [torch.zeros(1, p * head.cls_out_channels, s, s) for p, s in zip(priors, sizes)]
+    message = softmax_nms_pre_warning(head, scores)
+    assert 'nms_pre=1000' in message and 'model.test_cfg.nms_pre=5776' in message, message
+    head.test_cfg['nms_pre'] = 5776
+    assert softmax_nms_pre_warning(head, scores) == ''
+    retina = RetinaHead(num_classes=3, in_channels=8, test_cfg=dict(nms_pre=10))
+    assert retina.use_sigmoid_cls
+    assert softmax_nms_pre_warning(retina, [torch.zeros(1, 27, 40, 40)]) == ''
