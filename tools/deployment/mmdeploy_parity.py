@@ -3,6 +3,7 @@ PyTorch on the generated toy sets (same weights, same test loop and evaluator).
 
     python tools/deployment/mmdeploy_parity.py [--families emo edgevit edgenext efficientvit]
         [--tasks det seg] [--max-samples 16] [--out work_dirs/mmdeploy_parity.json]
+        [--checkpoint TASK:FAMILY=PATH ...] [--export-shape W H] [--cfg-options KEY=VALUE ...]
 
 mmdeploy is not a dependency of mmedge (it pins protobuf / onnx versions that would break the
 stack); install it into a virtualenv of its own:
@@ -11,17 +12,21 @@ stack); install it into a virtualenv of its own:
     /tmp/venv-deploy/bin/pip install -c tools/constraints.txt --no-deps mmdeploy==1.3.1 aenum
     /tmp/venv-deploy/bin/python tools/deployment/mmdeploy_parity.py
 
-The pip wheel ships neither mmdeploy's ``tools/deploy.py`` nor its deploy configs, so this script
-calls the same API (``mmdeploy.apis.torch2onnx``) with the deploy configs in
-``tools/deployment/mmdeploy_configs/`` (copies of mmdeploy's ONNX Runtime dynamic-shape settings). torch >= 2.9
-exports with the dynamo exporter by default, which mmdeploy's rewriters do not support
-(``No module named 'onnxscript'``): the export runs inside :func:`torchscript_onnx_export`,
-which makes ``dynamo=False`` the default of ``torch.onnx.export`` for the duration of the call.
+The pip wheel ships neither mmdeploy's ``tools/deploy.py`` nor its deploy configs, so this
+script calls the same API (``mmdeploy.apis.torch2onnx``) with the deploy configs in
+``tools/deployment/mmdeploy_configs/`` (mmdeploy's ONNX Runtime dynamic-shape settings; loading
+one imports ``mmedge.utils.mmdeploy_rewriters``: mmseg's FPN upsampling by scale factor, the
+rewriter-context exit on this torch, the SSD pre-selection warning). torch >= 2.9 exports with
+the dynamo exporter by default, which mmdeploy's rewriters do not support (``No module named
+'onnxscript'``): the export runs inside :func:`torchscript_onnx_export`, which makes
+``dynamo=False`` the default of ``torch.onnx.export`` for the duration of the call.
 
 For every pair: the config is retargeted to the toy data (``mmedge.utils.ort_eval.toy_config``),
-a fixed-seed model (or ``--checkpoint TASK:FAMILY=PATH``) is saved as a checkpoint, mmdeploy
-exports it, and both PyTorch and ONNX Runtime are scored; the report gives the metric of both,
-and the share of pixels (seg) / of matched detections (det) on which they agree.
+a fixed-seed model with spread classifier scores (or ``--checkpoint TASK:FAMILY=PATH``) is saved
+as a checkpoint, mmdeploy exports it (traced at ``--export-shape`` if given; the graph is
+dynamic), and both PyTorch and ONNX Runtime are scored; the report gives the metric of both, and
+the share of pixels (seg) / of PyTorch's best 20 detections per image (det, same label, IoU >=
+0.99, score within 1e-3) on which they agree.
 """
 import argparse
 import contextlib
@@ -36,9 +41,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import torch  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEPLOY_CFG = dict(
-    det=osp.join(ROOT, 'tools', 'deployment', 'mmdeploy_configs', 'detection_onnxruntime_dynamic.py'),
-    seg=osp.join(ROOT, 'tools', 'deployment', 'mmdeploy_configs', 'segmentation_onnxruntime_dynamic.py'))
+_CFG_DIR = osp.join(ROOT, 'tools', 'deployment', 'mmdeploy_configs')
+DEPLOY_CFG = dict(det=osp.join(_CFG_DIR, 'detection_onnxruntime_dynamic.py'),
+                  seg=osp.join(_CFG_DIR, 'segmentation_onnxruntime_dynamic.py'))
 # one detection and one segmentation config per attention family: EMO and EdgeViT call
 # F.scaled_dot_product_attention, EdgeNeXt has its transposed (XCA) attention, EfficientViT
 # its ReLU linear attention
