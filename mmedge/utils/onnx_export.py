@@ -30,13 +30,16 @@ def onnx_export(model: nn.Module, args: tuple, path: str, **kwargs) -> None:
 
     torch >= 2.9 defaults to the dynamo exporter, which needs onnxscript and does not run
     ``torch.autograd.Function.symbolic`` (our NMS); older torch has no ``dynamo`` switch.
+    mmseg's ``Upsample`` (FPNHead) is traced size-agnostic (:mod:`mmedge.utils.export_rewrites`).
     """
-    try:
-        torch.onnx.export(model, args, path, dynamo=False, **kwargs)
-    except TypeError as exc:  # torch without the `dynamo` switch
-        if 'dynamo' not in str(exc):
-            raise
-        torch.onnx.export(model, args, path, **kwargs)
+    from .export_rewrites import trace_safe_upsample
+    with trace_safe_upsample():
+        try:
+            torch.onnx.export(model, args, path, dynamo=False, **kwargs)
+        except TypeError as exc:  # torch without the `dynamo` switch
+            if 'dynamo' not in str(exc):
+                raise
+            torch.onnx.export(model, args, path, **kwargs)
 
 
 class _TupleOut(nn.Module):

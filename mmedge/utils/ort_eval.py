@@ -103,6 +103,8 @@ def toy_config(config, scale: Optional[Sequence[int]] = None, root: Optional[str
     loader = dict(batch_size=1, num_workers=0, persistent_workers=False,
                   sampler=dict(type='DefaultSampler', shuffle=False), dataset=test)
     cfg.val_dataloader = cfg.test_dataloader = loader
+    # mmdeploy builds its export input from the top-level ``test_pipeline``, not the loader's
+    cfg.test_pipeline = copy.deepcopy(test_pipeline)
     cfg.val_evaluator = cfg.test_evaluator = evaluator
     _set_num_classes(cfg.model, num_classes)
     if cfg.model.get('backbone', {}).get('init_cfg'):

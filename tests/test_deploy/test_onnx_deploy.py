@@ -12,6 +12,9 @@ import pytest
 import torch
 from conftest import needs_mmdet, needs_mmseg
 
+from mmedge.utils.deploy_parity import match_detections as _match
+from mmedge.utils.deploy_parity import spread_scores as _spread_scores  # noqa: F401 (test_quantize)
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 pytest.importorskip('onnxruntime')
@@ -29,69 +32,6 @@ def _config(name, root, scale, num_val=4):
     from mmedge.utils.ort_eval import load_config, toy_config
     return load_config(toy_config(find_config(name), scale, root=root,
                                   num_train=4, num_val=num_val))
-
-
-def _spread_scores(model, size, target=1.):
-    """A fixed-seed head scores every anchor / pixel about alike (ties decide NMS order and
-    argmax by rounding); scale the classifier's output layers so that their logits have std
-    about ``target`` (and no bias) on a random input, which spreads the scores."""
-    head = getattr(model, 'bbox_head', None) or model.decode_head
-    if hasattr(head, 'cls_out_channels'):
-        priors = getattr(head, 'num_base_priors', 1)
-        widths = {head.cls_out_channels * p for p in (priors if isinstance(priors, list)
-                                                      else [priors])}
-    else:
-        widths = {head.out_channels}
-    convs = [m for n, m in head.named_modules() if isinstance(m, torch.nn.Conv2d) and (
-        (m.out_channels in widths and ('cls' in n or 'conv_seg' in n))
-        or ('obj' in n and m.out_channels == 1))]  # YOLOX's objectness
-    assert convs, 'no classifier layer found'
-    stats = {}
-    hooks = [m.register_forward_hook(
-        lambda mod, i, o: stats.__setitem__(mod, max(  # shared over levels: the widest
-            stats.get(mod, 0.), float((o - mod.bias[:, None, None]).std()))))
-        for m in convs]
-    with torch.no_grad():
-        x = torch.randn(1, 3, *size)
-        if max(float(f.std()) for f in model.extract_feat(x)) < 1e-4:
-            # a fixed-seed EfficientViT + YOLOX neck has vanishing features (~1e-11): give
-            # the convolutions unit-gain weights and the norms unit scales
-            for m in model.modules():
-                if isinstance(m, torch.nn.Conv2d):
-                    torch.nn.init.kaiming_normal_(m.weight)
-                elif isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.GroupNorm,
-                                    torch.nn.LayerNorm)) and m.weight is not None:
-                    m.weight.fill_(1.)
-            for n, m in head.named_modules():  # boxes: the priors, finite
-                if isinstance(m, torch.nn.Conv2d) and 'reg' in n and m.out_channels == 4:
-                    m.weight.zero_()
-        model._forward(x)
-        for h in hooks:
-            h.remove()
-        for m, std in stats.items():
-            m.weight.mul_(target / max(std, 1e-6))
-            m.bias.zero_()
-
-
-def _match(ref_samples, got_samples, min_score, top=20):
-    """Share of PyTorch's best ``top`` detections per image (score >= min_score) found by ONNX
-    Runtime with the same label, IoU >= 0.99 and the score within 1e-3. (Further down the list,
-    scores of a random model lie within float rounding of each other, and NMS may keep either
-    of two such boxes.)"""
-    from torchvision.ops import box_iou
-    hit = total = 0
-    for a, b in zip(ref_samples, got_samples):
-        pa, pb = a.pred_instances, b.pred_instances
-        pa = pa[pa.scores.argsort(descending=True)[:min(top, len(pb))]]
-        keep = pa.scores >= min_score
-        total += int(keep.sum())
-        if not keep.any() or not len(pb.bboxes):
-            continue
-        iou = box_iou(pa.bboxes[keep], pb.bboxes)
-        ok = (pa.labels[keep][:, None] == pb.labels[None]) & (iou >= 0.99) & (
-            (pa.scores[keep][:, None] - pb.scores[None]).abs() <= 1e-3)
-        hit += int(ok.any(1).sum())
-    return hit / max(total, 1), total
 
 
 DET_CASES = [

@@ -11,3 +11,6 @@ onnx_config = dict(
     input_shape=None,
     optimize=False)
 backend_config = dict(type='onnxruntime')
+# mmedge's mmdeploy rewriters (mmseg's FPNHead upsampling by scale factor, so that dynamic-shape
+# Semantic FPN graphs are right at every size): loading this config registers them
+custom_imports = dict(imports=['mmedge.utils.mmdeploy_rewriters'], allow_failed_imports=False)
