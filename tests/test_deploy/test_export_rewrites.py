@@ -81,7 +81,14 @@ def test_softmax_nms_pre_warning():
     pytest.importorskip('mmdet')
     from mmdet.models.dense_heads import RetinaHead, SSDHead
 
+    from mmengine.registry import DefaultScope
+
     from mmedge.utils.export_rewrites import softmax_nms_pre_warning
+    with DefaultScope.overwrite_default_scope('mmdet'):  # whatever scope an earlier test left
+        _check_softmax_nms_pre_warning(SSDHead, RetinaHead, softmax_nms_pre_warning)
+
+
+def _check_softmax_nms_pre_warning(SSDHead, RetinaHead, softmax_nms_pre_warning):
     anchors = dict(type='SSDAnchorGenerator', scale_major=False, input_size=300,
                    basesize_ratio_range=(0.15, 0.9), strides=[8, 16, 32, 64, 100, 300],
                    ratios=[[2], [2, 3], [2, 3], [2, 3], [2], [2]])

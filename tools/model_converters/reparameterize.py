@@ -86,8 +86,11 @@ def convert(config, checkpoint, out, cfg_options=None) -> dict:
         cfg.merge_from_dict(cfg_options)
     model = build_model(cfg)
     ckpt = safe_load(checkpoint)
-    missing, unexpected = model.load_state_dict(
-        extract_state_dict(ckpt), strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(
+            extract_state_dict(ckpt), strict=False)
+    except ValueError as err:  # an mmedge backbone recognised its own fused form
+        raise ValueError(f'{checkpoint!r} is already fused: {err}') from None
     if missing or unexpected:
         raise ValueError(
             f'{checkpoint!r} does not fit the model of {config!r}: missing '

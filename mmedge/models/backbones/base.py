@@ -318,12 +318,14 @@ class BaseEdgeBackbone(BaseModule):
                 fused = set(copy.deepcopy(self).switch_to_deploy().state_dict())
                 if incoming == fused:
                     where = prefix.rstrip('.') or 'the backbone'
-                    option = (f'model.{prefix}deploy=True' if prefix else 'deploy=True')
+                    how = (f'--cfg-options model.{prefix}deploy=True' if prefix else
+                           'the deploy=True argument; a backbone-only config: --cfg-options '
+                           'model.deploy=True')
                     raise ValueError(
                         f'{type(self).__name__} ({where}) is built in its training form, but '
                         f'the checkpoint holds its fused form (switch_to_deploy() / '
                         f'tools/model_converters/reparameterize.py): build it with deploy=True '
-                        f'(--cfg-options {option}), or load the unfused training checkpoint.')
+                        f'({how}), or load the unfused training checkpoint.')
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
