@@ -50,6 +50,9 @@ def parse_args(argv=None):
     p.add_argument('--e2e-size', type=int, nargs=2, default=(320, 320),
                    help='e2e: export size (the graphs are dynamic)')
     p.add_argument('--max-samples', type=int, default=16)
+    p.add_argument('--op-types', nargs='+', default=['Conv', 'MatMul', 'Gemm'],
+                   help='e2e: op types int8 quantizes (EfficientViT keeps its attention '
+                        'matrix products float with: --op-types Conv)')
     p.add_argument('--work-dir', default='work_dirs/benchmark_onnx')
     p.add_argument('--out', help='write the rows as JSON here')
     return p.parse_args(argv)
@@ -113,7 +116,7 @@ def run_e2e(args):
         onnx = dict(ort_fp32=fp32)
         if not args.no_int8:
             int8 = osp.join(args.work_dir, label + '_int8.onnx')
-            quantize_int8(fp32, int8, CalibrationReader(cfg, 16))
+            quantize_int8(fp32, int8, CalibrationReader(cfg, 16), op_types=args.op_types)
             onnx['ort_int8'] = int8
         entries[label] = dict(cfg=cfg, onnx=onnx, checkpoint=ckpt)
     result = end_to_end(entries, threads=args.threads, max_samples=args.max_samples)
