@@ -64,3 +64,16 @@ def scope():
         return DefaultScope.overwrite_default_scope(name)
 
     return _scope
+
+
+@pytest.fixture(autouse=True)
+def _no_default_scope_left_behind():
+    """Every test starts with the DefaultScope instances the previous one found: a Runner built
+    in-process (tools/train.py's / test.py's main) creates an ``mmdet`` / ``mmseg`` instance that
+    would otherwise stay the current scope, and an unscoped ``MODELS.build`` in a later test would
+    then look in the wrong registry (tests/test_configs/test_det_toy.py and test_seg_toy.py did)."""
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
