@@ -8,29 +8,12 @@
 # local-aggregation BNs (norm_eval, as mmdet does for BN backbones at 2 images per GPU).
 # EdgeViT-XS / S inherit this file.
 _base_ = [
-    '../_base_/models/det_retinanet.py',
+    '../_base_/models/det_retinanet.py', '../_base_/models/det_edgevit_xxs.py',
     'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'
 ]
 
-# The authors released no ImageNet weights (github.com/saic-fi/edgevit): train
-# configs/cls_edgevit_xxs_in1k.py (or the official main.py, whose checkpoint.pth converts on
-# load) and save the file as below, or override:
-# --cfg-options model.backbone.init_cfg.checkpoint=PATH. A missing file stops the run with its download
-# address (train from scratch on purpose: --cfg-options model.backbone.init_cfg=None).
-checkpoint_file = 'checkpoints/edgevit_xxs.pth'
-
 model = dict(
-    backbone=dict(
-        type='mmedge.EdgeViT',
-        arch='xxs',
-        drop_path_rate=0.1,
-        norm_eval=True,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=checkpoint_file,
-            prefix='backbone.')),
-    neck=dict(in_channels=[36, 72, 144, 288]))
-
-optim_wrapper = dict(
-    optimizer=dict(_delete_=True, type='AdamW', lr=1e-4, weight_decay=1e-4))
+    backbone=_base_.edgevit_backbone, neck=dict(in_channels=[36, 72, 144, 288]))
+optim_wrapper = _base_.edgevit_optim_wrapper
